@@ -1,0 +1,46 @@
+# i2v_plugin: environment, tests and the demo.
+#   make test    build .venv if needed, run ruff (format check + lint) and pytest
+#   make demo    build .venv if needed, prepare the synthetic benchmark, train and evaluate
+#   make lint / make format
+# The virtualenv is built from nothing on first use and rebuilt only when the
+# pinned requirements (requirements*.txt, setup.py) change.
+
+PYTHON ?= python3.10
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
+DEMO_CONFIG ?= configs/synthetic/swin_source_only.yaml
+DEMO_OUTPUT ?= output/demo
+
+.PHONY: venv test lint format demo clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt setup.py
+	@py=$$(scripts/find_python.sh "$(PYTHON)") || exit 1; \
+	if [ -x "$(VPY)" ] && ! "$(VPY)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		echo "Removing $(VENV): not Python 3.10"; rm -rf "$(VENV)"; fi; \
+	if [ ! -x "$(VPY)" ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv "$(VENV)" || exit 1; fi
+	$(VPY) -m pip install --quiet --upgrade "pip<26"
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	$(VPY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	$(VPY) -m pytest -q tests
+
+demo: $(STAMP)
+	$(VPY) datasets/prepare_synthetic.py
+	$(VPY) tools/train_net.py --config-file $(DEMO_CONFIG) OUTPUT_DIR $(DEMO_OUTPUT)
+
+clean-venv:
+	rm -rf $(VENV)
