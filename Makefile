@@ -13,6 +13,12 @@ export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
 DEMO_CONFIG ?= configs/synthetic/swin_source_only.yaml
 DEMO_OUTPUT ?= output/demo
 
+# pip prints one warning per package for index folders that lack it; drop those lines only.
+PIP := $(VPY) -m pip install --quiet
+QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 .PHONY: venv test lint format demo clean-venv
 
 venv: $(STAMP)
@@ -22,9 +28,9 @@ $(STAMP): requirements.txt requirements-dev.txt setup.py
 	if [ -x "$(VPY)" ] && ! "$(VPY)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 		echo "Removing $(VENV): not Python 3.10"; rm -rf "$(VENV)"; fi; \
 	if [ ! -x "$(VPY)" ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv "$(VENV)" || exit 1; fi
-	$(VPY) -m pip install --quiet --upgrade "pip<26"
-	$(VPY) -m pip install --quiet -r requirements-dev.txt
-	$(VPY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) --upgrade "pip<26" 2>&1 | $(QUIET_PIP)
+	$(PIP) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
+	$(PIP) --no-deps --no-build-isolation -e . 2>&1 | $(QUIET_PIP)
 	@touch $(STAMP)
 
 lint: $(STAMP)

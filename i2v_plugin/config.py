@@ -1,0 +1,94 @@
+"""``add_i2v_config(cfg)``: every config key the plugin adds, each with a one-line comment.
+
+Call it after ``get_cfg()`` and ``add_deeplab_config(cfg)`` (the poly LR schedule and DeepLab keys
+are reused), then merge the YAML file and the command line.
+"""
+
+from detectron2.config import CfgNode as CN
+
+
+def add_i2v_config(cfg):
+    """Add the i2v keys to ``cfg`` in place.
+
+    Input: a Detectron2 ``CfgNode`` (unfrozen) that already holds ``add_deeplab_config``'s keys.
+    Output: None; new nodes ``MODEL.SWIN``, ``MODEL.UPERNET``, ``MODEL.I2V`` and a few keys under
+    ``DATASETS``, ``SOLVER``, ``INPUT`` and ``TEST`` are added.
+    """
+    # ---- data: two training streams (labeled, unlabeled) --------------------------------------
+    # Registered datasets whose samples carry no label; they feed the adversarial losses only.
+    cfg.DATASETS.TRAIN_UNLABELED = ()
+    # Labeled samples per training batch, summed over all GPUs.
+    cfg.SOLVER.IMS_PER_BATCH_LABELED = 4
+    # Unlabeled samples per training batch, summed over all GPUs (ignored when no adversarial loss).
+    cfg.SOLVER.IMS_PER_BATCH_UNLABELED = 4
+    # Optimizer: "AdamW" (Swin/UperNet recipe) or "SGD" (DeepLab recipe).
+    cfg.SOLVER.OPTIMIZER = "AdamW"
+    # Pad every training crop to INPUT.CROP.SIZE (ignore label in the padding) so that
+    # discriminators with a fixed input size always see the same feature map size.
+    cfg.INPUT.PAD_TO_CROP_SIZE = True
+
+    # ---- Swin backbone (timm) -----------------------------------------------------------------
+    cfg.MODEL.SWIN = CN()
+    # Patch size of the patch embedding (the "spatial" placement taps its output).
+    cfg.MODEL.SWIN.PATCH_SIZE = 4
+    # Channels of the patch embedding (Swin-T: 96).
+    cfg.MODEL.SWIN.EMBED_DIM = 96
+    # Blocks per stage (Swin-T: 2, 2, 6, 2).
+    cfg.MODEL.SWIN.DEPTHS = [2, 2, 6, 2]
+    # Attention heads per stage (Swin-T: 3, 6, 12, 24).
+    cfg.MODEL.SWIN.NUM_HEADS = [3, 6, 12, 24]
+    # Attention window size in tokens.
+    cfg.MODEL.SWIN.WINDOW_SIZE = 7
+    # Hidden size of the MLP blocks relative to the embedding size.
+    cfg.MODEL.SWIN.MLP_RATIO = 4.0
+    # Stochastic depth rate.
+    cfg.MODEL.SWIN.DROP_PATH_RATE = 0.3
+    # Stages returned to the head, among "patch_embed", "res2", "res3", "res4", "res5".
+    cfg.MODEL.SWIN.OUT_FEATURES = ["res2", "res3", "res4", "res5"]
+
+    # ---- UperNet head ---------------------------------------------------------------------------
+    cfg.MODEL.UPERNET = CN()
+    # Output sizes of the pyramid pooling module on the deepest feature map.
+    cfg.MODEL.UPERNET.POOL_SCALES = [1, 2, 3, 6]
+    # Dropout before the classifier.
+    cfg.MODEL.UPERNET.DROPOUT = 0.1
+
+    # ---- the method -----------------------------------------------------------------------------
+    cfg.MODEL.I2V = CN()
+    # Where the general domain discriminators sit: any of "spatial" (after the patch embedding),
+    # "global" (the encoder output) and the intermediate stages "res2".."res5".
+    cfg.MODEL.I2V.PLACEMENTS = []
+    # Loss weight of each placement, in the order of PLACEMENTS (empty: 1.0 for every placement).
+    cfg.MODEL.I2V.PLACEMENT_WEIGHTS = []
+    # Discriminator of each placement, in the order of PLACEMENTS (empty: "MLPDiscriminator").
+    cfg.MODEL.I2V.DISCRIMINATORS = []
+    # Hidden layer sizes of the MLP and pair discriminators.
+    cfg.MODEL.I2V.DISC_HIDDEN_DIMS = [256, 256]
+    # Learning-rate multiplier of every discriminator parameter.
+    cfg.MODEL.I2V.DISC_LR_FACTOR = 1.0
+
+    cfg.MODEL.I2V.GRL = CN()
+    # Gradient-reversal coefficient schedule: "constant" (MU) or "sigmoid" (DANN ramp LOW -> MU).
+    cfg.MODEL.I2V.GRL.SCHEDULE = "constant"
+    # Coefficient mu that scales the reversed gradient reaching the encoder (the ramp's end value).
+    cfg.MODEL.I2V.GRL.MU = 0.1
+    # Start value of the sigmoid ramp.
+    cfg.MODEL.I2V.GRL.LOW = 0.0
+    # Steepness gamma of the sigmoid ramp, 2 / (1 + exp(-gamma * p)) - 1 with p = iter / MAX_ITER.
+    cfg.MODEL.I2V.GRL.GAMMA = 10.0
+
+    cfg.MODEL.I2V.CLUSTER = CN()
+    # Turn on the clustered adversarial loss (on the patch-embedding maps).
+    cfg.MODEL.I2V.CLUSTER.ENABLED = False
+    # Feature map the clustered loss taps (the paper: "spatial", the patch embedding).
+    cfg.MODEL.I2V.CLUSTER.PLACEMENT = "spatial"
+    # Number of K-means clusters K (paper default 11).
+    cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS = 11
+    # Pairs drawn per cluster for each kind (image-video, image-image, video-video).
+    cfg.MODEL.I2V.CLUSTER.PAIRS_PER_KIND = 8
+    # K-means implementation: "torch" (on the model's device) or "sklearn" (reference).
+    cfg.MODEL.I2V.CLUSTER.BACKEND = "torch"
+    # Maximum Lloyd iterations per training step.
+    cfg.MODEL.I2V.CLUSTER.MAX_ITER = 30
+    # Weight of the clustered loss.
+    cfg.MODEL.I2V.CLUSTER.LOSS_WEIGHT = 1.0

@@ -1,0 +1,106 @@
+"""Registration of the synthetic image-to-video benchmark (``datasets/prepare_synthetic.py``).
+
+Splits (root ``$DETECTRON2_DATASETS/i2v_synth``):
+  i2v_synth_images_train / _val      labeled images, COCO-Stuff style ("image" domain)
+  i2v_synth_videos_train             unlabeled: frames decoded from ``videos/mp4/*.mp4``
+  i2v_synth_videos_train_labeled     labeled DAVIS-style frame folders of the train sequences
+  i2v_synth_videos_val               labeled DAVIS-style frame folders of the val sequences
+"""
+
+import os
+
+from detectron2.data import DatasetCatalog, MetadataCatalog
+
+from ..video import probe_video
+from .synthetic import SYNTH_CLASSES
+
+PREPARE_COMMAND = "python datasets/prepare_synthetic.py"
+
+
+def _require(path: str, what: str) -> str:
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{what} not found: expected {path}. Create the synthetic benchmark with "
+            f"`{PREPARE_COMMAND}` (or `make demo`), or point $DETECTRON2_DATASETS at the folder "
+            "that holds i2v_synth/."
+        )
+    return path
+
+
+def _sequences(root: str, split: str) -> list[str]:
+    listing = _require(os.path.join(root, "videos", "ImageSets", f"{split}.txt"), "Sequence list")
+    with open(listing) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def load_synth_images(root: str, split: str) -> list[dict]:
+    """Labeled images of ``split``: dicts with file_name, sem_seg_file_name, domain "image"."""
+    image_dir = _require(os.path.join(root, "images", split), "Image folder")
+    label_dir = _require(os.path.join(root, "images", "stuffthingmaps", split), "Label folder")
+    return [
+        {
+            "file_name": os.path.join(image_dir, name),
+            "sem_seg_file_name": os.path.join(label_dir, os.path.splitext(name)[0] + ".png"),
+            "domain": "image",
+        }
+        for name in sorted(os.listdir(image_dir))
+        if name.endswith(".jpg")
+    ]
+
+
+def load_synth_video_frames(root: str, split: str) -> list[dict]:
+    """Labeled frames of the ``split`` sequences: one dict per frame, domain "video"."""
+    dicts = []
+    for seq in _sequences(root, split):
+        frame_dir = _require(os.path.join(root, "videos", "JPEGImages", "480p", seq), "Frame folder")
+        label_dir = os.path.join(root, "videos", "Annotations", "480p", seq)
+        for index, name in enumerate(sorted(f for f in os.listdir(frame_dir) if f.endswith(".jpg"))):
+            dicts.append(
+                {
+                    "file_name": os.path.join(frame_dir, name),
+                    "sem_seg_file_name": os.path.join(label_dir, os.path.splitext(name)[0] + ".png"),
+                    "domain": "video",
+                    "video_id": seq,
+                    "frame_index": index,
+                }
+            )
+    return dicts
+
+
+def load_synth_videos(root: str, split: str) -> list[dict]:
+    """Unlabeled encoded videos of ``split``: one dict per video (the mapper picks a frame)."""
+    dicts = []
+    for seq in _sequences(root, split):
+        path = _require(os.path.join(root, "videos", "mp4", f"{seq}.mp4"), "Video file")
+        info = probe_video(path)
+        dicts.append(
+            {
+                "video_file": path,
+                "num_frames": info.num_frames,
+                "height": info.height,
+                "width": info.width,
+                "domain": "video",
+                "video_id": seq,
+            }
+        )
+    return dicts
+
+
+_PREDEFINED_SPLITS = {
+    "i2v_synth_images_train": (load_synth_images, "train", True),
+    "i2v_synth_images_val": (load_synth_images, "val", True),
+    "i2v_synth_videos_train": (load_synth_videos, "train", False),
+    "i2v_synth_videos_train_labeled": (load_synth_video_frames, "train", True),
+    "i2v_synth_videos_val": (load_synth_video_frames, "val", True),
+}
+
+
+def register_all_i2v_synth(root: str) -> None:
+    """Register every synthetic split under ``<root>/i2v_synth`` (files are read lazily)."""
+    synth_root = os.path.join(root, "i2v_synth")
+    for name, (loader, split, labeled) in _PREDEFINED_SPLITS.items():
+        DatasetCatalog.register(name, lambda f=loader, s=split: f(synth_root, s))
+        meta = {"stuff_classes": list(SYNTH_CLASSES), "ignore_label": 255, "labeled": labeled}
+        if labeled:
+            meta["evaluator_type"] = "sem_seg"
+        MetadataCatalog.get(name).set(**meta)

@@ -1,0 +1,30 @@
+"""``setup_cfg``: the one config recipe every tool uses (train, evaluate, predict, benchmark)."""
+
+from detectron2.config import get_cfg
+from detectron2.engine import default_setup
+from detectron2.projects.deeplab import add_deeplab_config
+
+from ..config import add_i2v_config
+
+
+def build_cfg(config_file: str = "", opts=()):
+    """``get_cfg`` -> DeepLab keys -> i2v keys -> YAML file -> command-line overrides (frozen).
+
+    Unknown keys in the file or the overrides raise Detectron2's own KeyError.
+    """
+    cfg = get_cfg()
+    add_deeplab_config(cfg)
+    add_i2v_config(cfg)
+    if config_file:
+        cfg.merge_from_file(config_file)
+    cfg.merge_from_list(list(opts))
+    cfg.freeze()
+    return cfg
+
+
+def setup_cfg(args):
+    """Build the config from parsed ``default_argument_parser`` args and run ``default_setup``
+    (output dir, logging, config dump, seeding)."""
+    cfg = build_cfg(args.config_file, args.opts)
+    default_setup(cfg, args)
+    return cfg

@@ -1,0 +1,90 @@
+"""``I2VTrainer``: Detectron2's ``DefaultTrainer`` with the plugin's loader, evaluators, optimizer
+and schedule. The training step itself is Detectron2's stock ``SimpleTrainer.run_step``."""
+
+import torch
+from detectron2.data import MetadataCatalog, build_detection_test_loader
+from detectron2.engine import DefaultTrainer
+from detectron2.evaluation import DatasetEvaluators, SemSegEvaluator
+from detectron2.projects.deeplab import build_lr_scheduler
+from detectron2.solver import get_default_optimizer_params
+from detectron2.solver.build import maybe_add_gradient_clipping
+
+from ..data import I2VDatasetMapper, build_i2v_train_loader
+from ..data.label_io import load_label_for_evaluator
+from .checkpoint import AtomicCheckpointer
+from .hooks import StepSeedHook
+
+
+class I2VTrainer(DefaultTrainer):
+    """Trainer for ``I2VSemanticSegmentor`` (two-stream data, adversarial losses, resumable)."""
+
+    @classmethod
+    def build_train_loader(cls, cfg):
+        return build_i2v_train_loader(cfg)
+
+    @classmethod
+    def build_test_loader(cls, cfg, dataset_name):
+        return build_detection_test_loader(
+            cfg, dataset_name, mapper=I2VDatasetMapper(cfg, is_train=False)
+        )
+
+    @classmethod
+    def build_evaluator(cls, cfg, dataset_name, output_folder=None):
+        """``SemSegEvaluator`` for datasets whose metadata says ``evaluator_type: sem_seg``."""
+        evaluator_type = MetadataCatalog.get(dataset_name).get("evaluator_type")
+        if evaluator_type != "sem_seg":
+            raise NotImplementedError(
+                f"No evaluator for dataset {dataset_name!r} (evaluator_type={evaluator_type!r}); "
+                "only labeled splits (evaluator_type 'sem_seg') can be in DATASETS.TEST."
+            )
+        return DatasetEvaluators(
+            [
+                SemSegEvaluator(
+                    dataset_name,
+                    distributed=True,
+                    output_dir=output_folder,
+                    sem_seg_loading_fn=load_label_for_evaluator,
+                )
+            ]
+        )
+
+    @classmethod
+    def build_optimizer(cls, cfg, model):
+        """AdamW or SGD over Detectron2's default parameter groups: no weight decay on norms and
+        relative position tables; discriminators get ``MODEL.I2V.DISC_LR_FACTOR``."""
+        disc_factor = cfg.MODEL.I2V.DISC_LR_FACTOR
+        params = get_default_optimizer_params(
+            model,
+            base_lr=cfg.SOLVER.BASE_LR,
+            weight_decay=cfg.SOLVER.WEIGHT_DECAY,
+            weight_decay_norm=cfg.SOLVER.WEIGHT_DECAY_NORM,
+            lr_factor_func=lambda name: disc_factor if name.startswith("adversarial.") else 1.0,
+            overrides={"relative_position_bias_table": {"weight_decay": 0.0}},
+        )
+        name = cfg.SOLVER.OPTIMIZER
+        if name == "AdamW":
+            optim_cls, kwargs = torch.optim.AdamW, {"betas": (0.9, 0.999)}
+        elif name == "SGD":
+            optim_cls, kwargs = torch.optim.SGD, {"momentum": cfg.SOLVER.MOMENTUM}
+        else:
+            raise ValueError(f"SOLVER.OPTIMIZER must be 'AdamW' or 'SGD', got {name!r}")
+        return maybe_add_gradient_clipping(cfg, optim_cls)(params, lr=cfg.SOLVER.BASE_LR, **kwargs)
+
+    @classmethod
+    def build_lr_scheduler(cls, cfg, optimizer):
+        return build_lr_scheduler(cfg, optimizer)
+
+    def build_hooks(self):
+        # Swapped in before the default hooks capture the checkpointer.
+        self.checkpointer = AtomicCheckpointer(
+            self.checkpointer.model, self.cfg.OUTPUT_DIR, trainer=self.checkpointer.checkpointables["trainer"]
+        )
+        hooks = super().build_hooks()
+        if self.cfg.SEED >= 0:
+            hooks.insert(0, StepSeedHook(self.cfg.SEED))
+        return hooks
+
+    def resume_or_load(self, resume=True):
+        """Detectron2's resume, plus: the data streams continue where the checkpoint stopped."""
+        super().resume_or_load(resume=resume)
+        self._trainer.data_loader.set_start_iter(self.start_iter)

@@ -1,0 +1,196 @@
+"""Domain discriminators: MLP, global conv, PatchGAN (2D/3D) and the symmetric pair discriminator.
+
+Every discriminator returns raw logits (no sigmoid) so the losses can use the numerically stable
+BCE-with-logits. All are registered in ``DISCRIMINATOR_REGISTRY`` under their class name.
+"""
+
+from collections.abc import Sequence
+
+import torch
+from detectron2.utils.registry import Registry
+from torch import Tensor, nn
+
+DISCRIMINATOR_REGISTRY = Registry("I2V_DISCRIMINATOR")
+DISCRIMINATOR_REGISTRY.__doc__ = """
+Registry for domain discriminators. Registered objects are ``nn.Module`` classes built from
+explicit keyword arguments and returning logits.
+"""
+
+
+def _mlp(in_features: int, hidden_dims: Sequence[int], negative_slope: float) -> nn.Sequential:
+    """Linear/LeakyReLU stack ending in a Linear to one logit."""
+    layers: list[nn.Module] = []
+    width = in_features
+    for hidden in hidden_dims:
+        layers += [nn.Linear(width, hidden), nn.LeakyReLU(negative_slope)]
+        width = hidden
+    layers.append(nn.Linear(width, 1))
+    return nn.Sequential(*layers)
+
+
+def _check_last_dim(x: Tensor, expected: int, who: str, arg: str) -> None:
+    if x.dim() < 1 or x.shape[-1] != expected:
+        raise ValueError(
+            f"{who}: {arg} has shape {tuple(x.shape)}, so its last dimension is "
+            f"{x.shape[-1] if x.dim() else 'missing'}; expected in_features={expected}"
+        )
+
+
+@DISCRIMINATOR_REGISTRY.register()
+class MLPDiscriminator(nn.Module):
+    """Fully connected discriminator on flat feature vectors.
+
+    Args:
+        in_features: size of each input vector.
+        hidden_dims: widths of the hidden layers, each followed by LeakyReLU.
+        negative_slope: LeakyReLU slope.
+
+    Input ``(N, in_features)`` (any leading dims allowed) -> logits ``(N,)``, same dtype.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_dims: Sequence[int] = (256, 256),
+        negative_slope: float = 0.2,
+    ):
+        super().__init__()
+        self.in_features = int(in_features)
+        self.net = _mlp(self.in_features, hidden_dims, negative_slope)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_last_dim(x, self.in_features, type(self).__name__, "input")
+        return self.net(x).squeeze(-1)
+
+
+@DISCRIMINATOR_REGISTRY.register()
+class ConvDiscriminator(nn.Module):
+    """Image-level discriminator: 3x3 conv, global average pooling, FC, dropout, ReLU, classifier.
+
+    Args:
+        in_channels: channels of the input feature map.
+        conv_channels: output channels of the 3x3 convolution.
+        hidden_dim: width of the fully connected layer.
+        dropout: dropout probability after the fully connected layer.
+
+    Input ``(B, in_channels, H, W)`` -> logits ``(B,)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        conv_channels: int = 256,
+        hidden_dim: int = 256,
+        dropout: float = 0.5,
+    ):
+        super().__init__()
+        self.in_channels = int(in_channels)
+        self.conv = nn.Conv2d(self.in_channels, conv_channels, kernel_size=3, padding=1)
+        self.fc = nn.Linear(conv_channels, hidden_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden_dim, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"ConvDiscriminator: input has shape {tuple(x.shape)}; expected "
+                f"(B, {self.in_channels}, H, W)"
+            )
+        pooled = self.conv(x).mean(dim=(2, 3))
+        hidden = torch.relu(self.dropout(self.fc(pooled)))
+        return self.classifier(hidden).squeeze(-1)
+
+
+@DISCRIMINATOR_REGISTRY.register()
+class PatchGANDiscriminator(nn.Module):
+    """PatchGAN: four kernel-4 convolutions giving one logit per receptive-field patch.
+
+    Strides are 2, 2, 1, 1 in space; the two stride-1 layers pad asymmetrically (1 before,
+    2 after) so they keep the spatial size. The output is about ``H/4 x W/4`` and at least 1x1 for
+    any spatial size >= 4. With ``dims=3`` the kernels are
+    ``(1, 4, 4)`` for the strided layers and ``(3, 4, 4)`` (time padded by 1 on both sides)
+    for the others, so time is never downsampled and single-frame clips (T = 1) work.
+
+    Args:
+        in_channels: input channels C.
+        base_channels: width of the first layer (doubled in the second and third).
+        dims: 2 for ``(B, C, H, W) -> (B, 1, h, w)``; 3 for ``(B, C, T, H, W) -> (B, 1, T, h, w)``.
+    """
+
+    MIN_SPATIAL = 4
+
+    def __init__(self, in_channels: int, base_channels: int = 64, dims: int = 2):
+        super().__init__()
+        if dims not in (2, 3):
+            raise ValueError(f"PatchGANDiscriminator: dims must be 2 or 3, got {dims}")
+        self.in_channels = int(in_channels)
+        self.dims = dims
+        widths = [self.in_channels, base_channels, base_channels * 2, base_channels * 4, 1]
+        layers: list[nn.Module] = []
+        for i in range(4):
+            downsample = i < 2
+            layers += self._conv_block(widths[i], widths[i + 1], downsample)
+            if i < 3:
+                layers.append(nn.LeakyReLU(0.2))
+        self.net = nn.Sequential(*layers)
+
+    def _conv_block(self, c_in: int, c_out: int, downsample: bool) -> list[nn.Module]:
+        if self.dims == 2:
+            if downsample:
+                return [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)]
+            # Explicit asymmetric padding: padding="same" warns for even kernels.
+            return [nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(c_in, c_out, 4)]
+        if downsample:
+            return [nn.Conv3d(c_in, c_out, (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1))]
+        return [nn.ConstantPad3d((1, 2, 1, 2, 1, 1), 0.0), nn.Conv3d(c_in, c_out, (3, 4, 4))]
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
+            layout = "(B, C, H, W)" if self.dims == 2 else "(B, C, T, H, W)"
+            raise ValueError(
+                f"PatchGANDiscriminator(dims={self.dims}): input has shape {tuple(x.shape)}; "
+                f"expected {layout} with C={self.in_channels}"
+            )
+        if min(x.shape[-2:]) < self.MIN_SPATIAL:
+            raise ValueError(
+                f"PatchGANDiscriminator: input spatial size {tuple(x.shape[-2:])} is too small; "
+                f"expected H, W >= {self.MIN_SPATIAL}"
+            )
+        return self.net(x)
+
+
+@DISCRIMINATOR_REGISTRY.register()
+class PairDiscriminator(nn.Module):
+    """Scores whether two feature maps come from the same domain.
+
+    The MLP sees ``cat(|a - b|, a * b)``; both terms are unchanged when ``a`` and ``b`` swap, so
+    the score is exactly symmetric. Sampled pairs have an arbitrary order (image-video pairs
+    could be video-image), and an order-dependent score would learn that accident instead of
+    the domain relation.
+
+    Args:
+        in_features: size D of each flattened map.
+        hidden_dims: hidden widths of the MLP.
+        negative_slope: LeakyReLU slope.
+
+    ``forward(a, b)`` with ``a, b`` of shape ``(P, D)`` -> logits ``(P,)`` ("same domain" > 0).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_dims: Sequence[int] = (256, 256),
+        negative_slope: float = 0.2,
+    ):
+        super().__init__()
+        self.in_features = int(in_features)
+        self.net = _mlp(2 * self.in_features, hidden_dims, negative_slope)
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        _check_last_dim(a, self.in_features, "PairDiscriminator", "a")
+        if a.shape != b.shape:
+            raise ValueError(
+                f"PairDiscriminator: a and b must have the same shape, got {tuple(a.shape)} "
+                f"and {tuple(b.shape)}"
+            )
+        return self.net(torch.cat([(a - b).abs(), a * b], dim=-1)).squeeze(-1)

@@ -1,0 +1,54 @@
+#!/usr/bin/env python
+"""Train or evaluate an i2v_plugin model with Detectron2's launcher.
+
+  python tools/train_net.py --config-file configs/synthetic/swin_clustered.yaml
+  python tools/train_net.py --config-file CFG --num-gpus 8
+  python tools/train_net.py --config-file CFG --resume            # continue from OUTPUT_DIR
+  python tools/train_net.py --config-file CFG --eval-only MODEL.WEIGHTS model_final.pth
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
+from detectron2.engine import default_argument_parser, launch  # noqa: E402
+from detectron2.utils import comm  # noqa: E402
+
+import i2v_plugin  # noqa: E402, F401  (registers everything)
+from i2v_plugin.engine import I2VTrainer, setup_cfg  # noqa: E402
+from i2v_plugin.engine.summary import format_results_table, save_final_results  # noqa: E402
+
+
+def main(args):
+    cfg = setup_cfg(args)
+    if args.eval_only:
+        model = I2VTrainer.build_model(cfg)
+        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
+            cfg.MODEL.WEIGHTS, resume=args.resume
+        )
+        results = I2VTrainer.test(cfg, model)
+        iteration = None
+    else:
+        trainer = I2VTrainer(cfg)
+        trainer.resume_or_load(resume=args.resume)
+        results = trainer.train()
+        iteration = cfg.SOLVER.MAX_ITER
+    if comm.is_main_process() and results:
+        print(format_results_table(results), flush=True)
+        if iteration is not None:
+            save_final_results(cfg, results, iteration)
+    return results
+
+
+if __name__ == "__main__":
+    args = default_argument_parser().parse_args()
+    launch(
+        main,
+        args.num_gpus,
+        num_machines=args.num_machines,
+        machine_rank=args.machine_rank,
+        dist_url=args.dist_url,
+        args=(args,),
+    )
