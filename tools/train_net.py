@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Train or evaluate an i2v_plugin model with Detectron2's launcher.
 
-  python tools/train_net.py --config-file configs/synthetic/swin_clustered.yaml
-  python tools/train_net.py --config-file CFG --num-gpus 8
-  python tools/train_net.py --config-file CFG --resume            # continue from OUTPUT_DIR
-  python tools/train_net.py --config-file CFG --eval-only MODEL.WEIGHTS model_final.pth
+python tools/train_net.py --config-file configs/synthetic/swin_clustered.yaml
+python tools/train_net.py --config-file CFG --num-gpus 8
+python tools/train_net.py --config-file CFG --resume            # continue from OUTPUT_DIR
+python tools/train_net.py --config-file CFG --eval-only MODEL.WEIGHTS model_final.pth
 """
 
 import os

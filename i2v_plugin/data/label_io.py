@@ -31,8 +31,9 @@ def read_label_map(path: str, modes: tuple[str, ...] = INDEX_MODES) -> np.ndarra
     try:
         with Image.open(path) as img:
             if img.mode not in modes:
+                accepted = " or ".join(repr(m) for m in modes)
                 raise LabelFormatError(
-                    f"{path}: label image has PIL mode {img.mode!r}; expected {' or '.join(modes)} "
+                    f"{path}: label image has PIL mode {img.mode!r}; expected mode {accepted} "
                     "(one class index per pixel). Colour-coded labels must be converted to "
                     "index maps first (see datasets/README.md)."
                 )

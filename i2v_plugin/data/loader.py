@@ -15,7 +15,9 @@ logger = logging.getLogger(__name__)
 class TrainStream:
     """One infinite, resumable stream of mapped batches from a list of dataset dicts."""
 
-    def __init__(self, dicts: list[dict], mapper, total_batch_size: int, num_workers: int, seed: int):
+    def __init__(
+        self, dicts: list[dict], mapper, total_batch_size: int, num_workers: int, seed: int
+    ):
         """
         Args:
             dicts: dataset dicts of this stream.

@@ -13,7 +13,9 @@ def format_results_table(results: dict) -> str:
     rows = [("dataset",) + SUMMARY_METRICS]
     for dataset, tasks in results.items():
         metrics = tasks.get("sem_seg", {})
-        rows.append((dataset,) + tuple(f"{metrics.get(m, float('nan')):.2f}" for m in SUMMARY_METRICS))
+        rows.append(
+            (dataset,) + tuple(f"{metrics.get(m, float('nan')):.2f}" for m in SUMMARY_METRICS)
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -21,7 +23,7 @@ def format_results_table(results: dict) -> str:
 
 
 def save_final_results(cfg, results: dict, iteration: int) -> str:
-    """Write ``OUTPUT_DIR/final_results.json`` with the final iteration's metrics; returns its path."""
+    """Write ``OUTPUT_DIR/final_results.json`` (the final iteration's metrics); returns the path."""
     path = os.path.join(cfg.OUTPUT_DIR, "final_results.json")
     record = {"iteration": iteration, "seed": cfg.SEED, "results": results}
     with PathManager.open(path, "w") as f:

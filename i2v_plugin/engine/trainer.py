@@ -1,13 +1,24 @@
 """``I2VTrainer``: Detectron2's ``DefaultTrainer`` with the plugin's loader, evaluators, optimizer
 and schedule. The training step itself is Detectron2's stock ``SimpleTrainer.run_step``."""
 
+import logging
+import weakref
+
 import torch
 from detectron2.data import MetadataCatalog, build_detection_test_loader
-from detectron2.engine import DefaultTrainer
+from detectron2.engine import (
+    AMPTrainer,
+    DefaultTrainer,
+    SimpleTrainer,
+    TrainerBase,
+    create_ddp_model,
+)
 from detectron2.evaluation import DatasetEvaluators, SemSegEvaluator
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver import get_default_optimizer_params
 from detectron2.solver.build import maybe_add_gradient_clipping
+from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
 
 from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
@@ -17,6 +28,29 @@ from .hooks import StepSeedHook
 
 class I2VTrainer(DefaultTrainer):
     """Trainer for ``I2VSemanticSegmentor`` (two-stream data, adversarial losses, resumable)."""
+
+    def __init__(self, cfg):
+        """``DefaultTrainer.__init__`` with two changes: DDP also works for CPU models (gloo), and
+        checkpoints are written atomically."""
+        TrainerBase.__init__(self)
+        if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
+            setup_logger()
+        cfg = DefaultTrainer.auto_scale_workers(cfg, comm.get_world_size())
+        model = self.build_model(cfg)
+        optimizer = self.build_optimizer(cfg, model)
+        data_loader = self.build_train_loader(cfg)
+        # Detectron2 passes device_ids=[local rank], which DDP accepts only for GPU models.
+        on_gpu = next(model.parameters()).device.type == "cuda"
+        device_ids = [comm.get_local_rank()] if on_gpu else None
+        model = create_ddp_model(model, broadcast_buffers=False, device_ids=device_ids)
+        trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
+        self._trainer = trainer_cls(model, data_loader, optimizer)
+        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
+        self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.start_iter = 0
+        self.max_iter = cfg.SOLVER.MAX_ITER
+        self.cfg = cfg
+        self.register_hooks(self.build_hooks())
 
     @classmethod
     def build_train_loader(cls, cfg):
@@ -75,10 +109,6 @@ class I2VTrainer(DefaultTrainer):
         return build_lr_scheduler(cfg, optimizer)
 
     def build_hooks(self):
-        # Swapped in before the default hooks capture the checkpointer.
-        self.checkpointer = AtomicCheckpointer(
-            self.checkpointer.model, self.cfg.OUTPUT_DIR, trainer=self.checkpointer.checkpointables["trainer"]
-        )
         hooks = super().build_hooks()
         if self.cfg.SEED >= 0:
             hooks.insert(0, StepSeedHook(self.cfg.SEED))

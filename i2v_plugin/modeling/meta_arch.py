@@ -1,5 +1,5 @@
-"""``I2VSemanticSegmentor``: semantic segmentation trained on labeled samples plus domain-adversarial
-losses on every sample of a mixed image/video batch."""
+"""``I2VSemanticSegmentor``: semantic segmentation trained on labeled samples, plus
+domain-adversarial losses on every sample of a mixed image/video batch."""
 
 import torch
 from detectron2.config import configurable
@@ -70,7 +70,9 @@ class I2VSemanticSegmentor(nn.Module):
         return self.pixel_mean.device
 
     def _images(self, batched_inputs: list[dict]) -> ImageList:
-        images = [(x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs]
+        images = [
+            (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
+        ]
         return ImageList.from_tensors(images, self.backbone.size_divisibility)
 
     def _targets(self, batched_inputs: list[dict], images: ImageList) -> torch.Tensor:

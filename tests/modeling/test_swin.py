@@ -18,7 +18,12 @@ def test_every_tap_has_declared_channels_and_stride():
     shapes = model.feature_shapes()
     assert list(out) == list(STAGE_NAMES)
     for name, tensor in out.items():
-        assert tensor.shape == (2, shapes[name].channels, 64 // shapes[name].stride, 96 // shapes[name].stride)
+        assert tensor.shape == (
+            2,
+            shapes[name].channels,
+            64 // shapes[name].stride,
+            96 // shapes[name].stride,
+        )
     assert model.output_shape().keys() == set(STAGE_NAMES)
 
 

@@ -9,7 +9,10 @@ SHAPES = {f"res{i + 2}": ShapeSpec(channels=8 * 2**i, stride=4 * 2**i) for i in 
 
 
 def features(batch=2, size=64):
-    return {k: torch.randn(batch, s.channels, size // s.stride, size // s.stride) for k, s in SHAPES.items()}
+    return {
+        k: torch.randn(batch, s.channels, size // s.stride, size // s.stride)
+        for k, s in SHAPES.items()
+    }
 
 
 def test_inference_logits_cover_the_input():

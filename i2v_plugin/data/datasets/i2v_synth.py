@@ -52,13 +52,19 @@ def load_synth_video_frames(root: str, split: str) -> list[dict]:
     """Labeled frames of the ``split`` sequences: one dict per frame, domain "video"."""
     dicts = []
     for seq in _sequences(root, split):
-        frame_dir = _require(os.path.join(root, "videos", "JPEGImages", "480p", seq), "Frame folder")
+        frame_dir = _require(
+            os.path.join(root, "videos", "JPEGImages", "480p", seq), "Frame folder"
+        )
         label_dir = os.path.join(root, "videos", "Annotations", "480p", seq)
-        for index, name in enumerate(sorted(f for f in os.listdir(frame_dir) if f.endswith(".jpg"))):
+        for index, name in enumerate(
+            sorted(f for f in os.listdir(frame_dir) if f.endswith(".jpg"))
+        ):
             dicts.append(
                 {
                     "file_name": os.path.join(frame_dir, name),
-                    "sem_seg_file_name": os.path.join(label_dir, os.path.splitext(name)[0] + ".png"),
+                    "sem_seg_file_name": os.path.join(
+                        label_dir, os.path.splitext(name)[0] + ".png"
+                    ),
                     "domain": "video",
                     "video_id": seq,
                     "frame_index": index,

@@ -155,7 +155,10 @@ def build_adversarial_branch(cfg, backbone) -> DomainAdversarialBranch | None:
     unknown = [p for p in placements + [i2v.CLUSTER.PLACEMENT] if p not in tap_of]
     if unknown:
         raise ValueError(f"Unknown MODEL.I2V placement(s) {unknown}; choose from {sorted(tap_of)}")
-    for key, values in (("PLACEMENT_WEIGHTS", i2v.PLACEMENT_WEIGHTS), ("DISCRIMINATORS", i2v.DISCRIMINATORS)):
+    for key, values in (
+        ("PLACEMENT_WEIGHTS", i2v.PLACEMENT_WEIGHTS),
+        ("DISCRIMINATORS", i2v.DISCRIMINATORS),
+    ):
         if values and len(values) != len(placements):
             raise ValueError(
                 f"MODEL.I2V.{key} has {len(values)} entries but PLACEMENTS has {len(placements)}"
@@ -171,7 +174,9 @@ def build_adversarial_branch(cfg, backbone) -> DomainAdversarialBranch | None:
     clustered = None
     cluster_feature = tap_of[i2v.CLUSTER.PLACEMENT]
     if i2v.CLUSTER.ENABLED:
-        h, w = _map_size(cfg, shapes[cluster_feature], "the clustered loss's pair discriminator", divisibility)
+        h, w = _map_size(
+            cfg, shapes[cluster_feature], "the clustered loss's pair discriminator", divisibility
+        )
         clustered = ClusteredAdversarialLoss(
             PairDiscriminator(h * w, hidden_dims=tuple(i2v.DISC_HIDDEN_DIMS)),
             num_clusters=i2v.CLUSTER.NUM_CLUSTERS,

@@ -26,6 +26,8 @@ def _check_domains(features: Tensor, domains: Tensor, who: str) -> None:
         raise ValueError(
             f"{who}: domains must be int64 (0 = image, 1 = video), got {domains.dtype}"
         )
+    if domains.numel() and not bool(((domains == 0) | (domains == 1)).all()):
+        raise ValueError(f"{who}: domains must be 0 (image) or 1 (video), got {domains.tolist()}")
 
 
 def _check_maps(features: Tensor, who: str) -> None:
@@ -119,6 +121,12 @@ class ClusteredAdversarialLoss(nn.Module):
         pairs_per_kind: pairs per kind and cluster (see ``sample_balanced_pairs``).
         backend: K-means backend, "torch" or "sklearn".
         max_iter: maximum Lloyd iterations.
+        require_cross_pairs: when no cluster yields an image-video pair (e.g. a single-domain
+            batch), every target would be "same domain" and the loss would only teach that
+            constant answer; with True (default) such a batch gives a zero loss instead.
+
+    When no pair is used the loss is exactly 0 but still depends on every discriminator
+    parameter, and the pair counts in the stats are 0.
 
     ``forward(features (B, C, H, W), domains (B,) int64, grl_coeff, seed)`` returns
     ``(loss, stats)``; ``seed`` fixes both the K-means initialisation and the pair draws.
@@ -134,6 +142,7 @@ class ClusteredAdversarialLoss(nn.Module):
         pairs_per_kind: int = 8,
         backend: str = "torch",
         max_iter: int = 50,
+        require_cross_pairs: bool = True,
     ):
         super().__init__()
         if num_clusters < 1 or pairs_per_kind < 1:
@@ -146,6 +155,7 @@ class ClusteredAdversarialLoss(nn.Module):
         self.pairs_per_kind = int(pairs_per_kind)
         self.backend = backend
         self.max_iter = int(max_iter)
+        self.require_cross_pairs = bool(require_cross_pairs)
 
     def forward(
         self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
@@ -159,6 +169,12 @@ class ClusteredAdversarialLoss(nn.Module):
         _check_maps(features, who)
         _check_domains(features, domains, who)
         b, c, h, w = features.shape
+        expected = getattr(self.pair_discriminator, "in_features", None)
+        if expected is not None and h * w != expected:
+            raise ValueError(
+                f"{who}: features of shape {tuple(features.shape)} give maps of H*W = {h * w} "
+                f"values, but the pair discriminator expects in_features={expected}"
+            )
         maps = features.reshape(b * c, h * w)
         map_domains = domains.repeat_interleave(c)
 
@@ -170,28 +186,30 @@ class ClusteredAdversarialLoss(nn.Module):
             clusters.labels, map_domains, self.pairs_per_kind, generator, self.num_clusters
         )
         reversed_maps = grad_reverse(maps, grl_coeff)
-        if pairs.idx_a.numel() == 0:
+        has_cross = bool(pairs.counts[:, 0].sum() > 0)
+        if pairs.idx_a.numel() == 0 or (self.require_cross_pairs and not has_cross):
             # A zero loss that still runs the discriminator keeps every parameter in the graph,
             # so DDP does not stop on parameters that got no gradient.
             dummy = reversed_maps[:1]
             loss = self.pair_discriminator(dummy, dummy).sum() * 0.0
             logits = targets = maps.new_zeros(0)
-            bce = loss.detach()
+            counts = torch.zeros_like(pairs.counts)
         else:
             logits = self.pair_discriminator(reversed_maps[pairs.idx_a], reversed_maps[pairs.idx_b])
             targets = pairs.same_domain.to(logits.dtype)
             loss = F.binary_cross_entropy_with_logits(logits, targets)
-            bce = loss.detach()
+            counts = pairs.counts
+        bce = loss.detach()
 
         logits = logits.detach()
-        per_kind = pairs.counts.sum(0)
+        per_kind = counts.sum(0)
         stats = {
             "acc": _accuracy(logits, targets),
             "acc_same": _accuracy(logits[targets > 0.5], targets[targets > 0.5]),
             "acc_cross": _accuracy(logits[targets < 0.5], targets[targets < 0.5]),
             "loss": bce,
             "cluster_sizes": torch.bincount(clusters.labels, minlength=self.num_clusters),
-            "num_clusters_with_cross_pairs": (pairs.counts[:, 0] > 0).sum(),
+            "num_clusters_with_cross_pairs": (counts[:, 0] > 0).sum(),
             "kmeans_inertia": clusters.inertia.detach(),
         }
         for i, kind in enumerate(PAIR_KINDS):

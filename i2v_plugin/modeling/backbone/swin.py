@@ -45,7 +45,9 @@ class D2SwinTransformer(Backbone):
             raise ValueError(f"Swin needs 4 stages; got depths={depths}, num_heads={num_heads}")
         unknown = set(out_features) - set(STAGE_NAMES)
         if unknown:
-            raise ValueError(f"Unknown Swin out_features {sorted(unknown)}; choose from {STAGE_NAMES}")
+            raise ValueError(
+                f"Unknown Swin out_features {sorted(unknown)}; choose from {STAGE_NAMES}"
+            )
         self.swin = SwinTransformer(
             img_size=224,
             patch_size=patch_size,
@@ -64,7 +66,9 @@ class D2SwinTransformer(Backbone):
         self.swin.norm = nn.Identity()
         self.swin.head = nn.Identity()
         channels = [embed_dim * 2**i for i in range(4)]
-        self.out_norms = nn.ModuleDict({f"res{i + 2}": nn.LayerNorm(c) for i, c in enumerate(channels)})
+        self.out_norms = nn.ModuleDict(
+            {f"res{i + 2}": nn.LayerNorm(c) for i, c in enumerate(channels)}
+        )
         self._feature_channels = {"patch_embed": embed_dim}
         self._feature_strides = {"patch_embed": patch_size}
         for i, c in enumerate(channels):
@@ -110,7 +114,10 @@ class D2SwinTransformer(Backbone):
 
 @BACKBONE_REGISTRY.register()
 def build_swin_backbone(cfg, input_shape: ShapeSpec) -> D2SwinTransformer:
-    """Build ``D2SwinTransformer`` from ``cfg.MODEL.SWIN`` (``MODEL.BACKBONE.NAME: build_swin_backbone``)."""
+    """Build ``D2SwinTransformer`` from ``cfg.MODEL.SWIN``.
+
+    Selected by ``MODEL.BACKBONE.NAME: build_swin_backbone``.
+    """
     swin = cfg.MODEL.SWIN
     return D2SwinTransformer(
         patch_size=swin.PATCH_SIZE,

@@ -57,13 +57,17 @@ class UperNetHead(nn.Module):
         norm = resolve_norm(norm)
 
         self.pool_branches = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(scale), conv_norm_act(channels[-1], conv_dims, 1, norm))
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(scale), conv_norm_act(channels[-1], conv_dims, 1, norm)
+            )
             for scale in pool_scales
         )
         self.pool_bottleneck = conv_norm_act(
             channels[-1] + len(pool_scales) * conv_dims, conv_dims, 3, norm
         )
-        self.lateral_convs = nn.ModuleList(conv_norm_act(c, conv_dims, 1, norm) for c in channels[:-1])
+        self.lateral_convs = nn.ModuleList(
+            conv_norm_act(c, conv_dims, 1, norm) for c in channels[:-1]
+        )
         self.fpn_convs = nn.ModuleList(
             conv_norm_act(conv_dims, conv_dims, 3, norm) for _ in channels[:-1]
         )
@@ -127,5 +131,7 @@ class UperNetHead(nn.Module):
 
     def losses(self, logits: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """Pixel-wise cross entropy over labeled pixels, weighted by ``loss_weight``."""
-        loss = F.cross_entropy(logits.float(), targets, reduction="mean", ignore_index=self.ignore_value)
+        loss = F.cross_entropy(
+            logits.float(), targets, reduction="mean", ignore_index=self.ignore_value
+        )
         return {"loss_sem_seg": loss * self.loss_weight}

@@ -1,0 +1,90 @@
+"""Discriminator output shapes, registration, symmetry and input-size errors."""
+
+import pytest
+import torch
+
+from i2v_plugin.modeling.adversarial.discriminators import (
+    DISCRIMINATOR_REGISTRY,
+    ConvDiscriminator,
+    MLPDiscriminator,
+    PairDiscriminator,
+    PatchGANDiscriminator,
+)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def test_all_registered():
+    for cls in (MLPDiscriminator, ConvDiscriminator, PatchGANDiscriminator, PairDiscriminator):
+        assert DISCRIMINATOR_REGISTRY.get(cls.__name__) is cls
+
+
+def test_mlp_per_channel_and_flatten_shapes():
+    feats = torch.randn(2, 3, 4, 5)
+    per_channel = MLPDiscriminator(20, hidden_dims=(8, 8))
+    assert per_channel(feats.reshape(6, 20)).shape == (6,)
+    flatten = MLPDiscriminator(60, hidden_dims=(8,))
+    assert flatten(feats.reshape(2, 60)).shape == (2,)
+    linears = [m for m in flatten.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in linears] == [8, 1]
+
+
+def test_mlp_size_mismatch_message():
+    disc = MLPDiscriminator(20, hidden_dims=(8,))
+    with pytest.raises(ValueError, match=r"last dimension is 16; expected in_features=20"):
+        disc(torch.randn(3, 16))
+
+
+def test_conv_discriminator_shape_and_errors():
+    disc = ConvDiscriminator(4, conv_channels=8, hidden_dim=8)
+    assert disc(torch.randn(3, 4, 7, 9)).shape == (3,)
+    with pytest.raises(ValueError, match=r"expected \(B, 4, H, W\)"):
+        disc(torch.randn(3, 5, 7, 9))
+
+
+@pytest.mark.parametrize("size", [(8, 8), (4, 4), (16, 12), (33, 17)])
+def test_patchgan_2d_shape(size):
+    disc = PatchGANDiscriminator(3, base_channels=4, dims=2)
+    out = disc(torch.randn(2, 3, *size))
+    assert out.shape[:2] == (2, 1)
+    assert out.shape[2] >= 1 and out.shape[3] >= 1
+    # Two stride-2 layers: the output is a quarter of the input, rounded down.
+    assert out.shape[2:] == (size[0] // 4, size[1] // 4)
+
+
+@pytest.mark.parametrize("frames", [1, 4])
+def test_patchgan_3d_shape_keeps_time(frames):
+    disc = PatchGANDiscriminator(3, base_channels=4, dims=3)
+    out = disc(torch.randn(2, 3, frames, 8, 8))
+    assert out.shape == (2, 1, frames, 2, 2)
+
+
+def test_patchgan_errors():
+    with pytest.raises(ValueError, match="dims must be 2 or 3"):
+        PatchGANDiscriminator(3, dims=1)
+    disc = PatchGANDiscriminator(3, base_channels=4, dims=3)
+    with pytest.raises(ValueError, match=r"\(B, C, T, H, W\)"):
+        disc(torch.randn(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="too small"):
+        PatchGANDiscriminator(3, base_channels=4)(torch.randn(1, 3, 3, 8))
+
+
+def test_pair_discriminator_shape_and_symmetry():
+    disc = PairDiscriminator(10, hidden_dims=(16,))
+    a, b = torch.randn(7, 10), torch.randn(7, 10)
+    out = disc(a, b)
+    assert out.shape == (7,)
+    assert torch.equal(out, disc(b, a))
+    # Not trivially constant: different pairs get different scores.
+    assert out.std() > 0
+
+
+def test_pair_discriminator_errors():
+    disc = PairDiscriminator(10, hidden_dims=(16,))
+    with pytest.raises(ValueError, match=r"expected in_features=10"):
+        disc(torch.randn(3, 9), torch.randn(3, 9))
+    with pytest.raises(ValueError, match="same shape"):
+        disc(torch.randn(3, 10), torch.randn(2, 10))

@@ -1,0 +1,112 @@
+"""I2VSemanticSegmentor: built from config or explicit arguments; a training step returns only
+weighted ``loss_*`` scalars; unlabeled samples stop at the deepest tap; inference output."""
+
+import pytest
+import torch
+from conftest import tiny_cfg
+from detectron2.modeling import build_model
+from detectron2.utils.events import EventStorage
+
+from i2v_plugin.modeling.backbone.swin import D2SwinTransformer
+from i2v_plugin.modeling.heads.upernet import UperNetHead
+from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
+
+SYNTH = "configs/synthetic/swin_source_only.yaml"
+
+
+def batch(labeled=2, unlabeled=2, size=64):
+    def sample(domain, with_label):
+        d = {"image": torch.randint(0, 256, (3, size, size), dtype=torch.uint8), "domain": domain}
+        if with_label:
+            d["sem_seg"] = torch.randint(0, 11, (size, size))
+        return d
+
+    return [sample("image", True) for _ in range(labeled)] + [
+        sample("video", False) for _ in range(unlabeled)
+    ]
+
+
+def train_step(model, inputs, iteration=0):
+    model.train()
+    with EventStorage(iteration) as storage:
+        losses = model(inputs)
+    return losses, storage
+
+
+def test_source_only_step_returns_only_the_segmentation_loss():
+    model = build_model(tiny_cfg(SYNTH))
+    assert model.adversarial is None
+    losses, _ = train_step(model, batch())
+    assert list(losses) == ["loss_sem_seg"]
+    assert losses["loss_sem_seg"].ndim == 0 and torch.isfinite(losses["loss_sem_seg"])
+
+
+@pytest.mark.parametrize(
+    "opts, keys",
+    [
+        (["MODEL.I2V.PLACEMENTS", "['spatial']"], {"loss_adv_spatial"}),
+        (["MODEL.I2V.PLACEMENTS", "['global']"], {"loss_adv_global"}),
+        (["MODEL.I2V.PLACEMENTS", "['spatial', 'res3']"], {"loss_adv_spatial", "loss_adv_res3"}),
+        (["MODEL.I2V.CLUSTER.ENABLED", "True"], {"loss_adv_cluster"}),
+    ],
+)
+def test_adversarial_step_losses_and_metrics(opts, keys):
+    model = build_model(tiny_cfg(SYNTH, *opts))
+    losses, storage = train_step(model, batch())
+    assert set(losses) == {"loss_sem_seg"} | keys
+    assert all(k.startswith("loss_") and v.ndim == 0 for k, v in losses.items())
+    sum(losses.values()).backward()
+    disc_params = list(model.adversarial.parameters())
+    assert disc_params and all(p.grad is not None for p in disc_params)
+    logged = storage.latest()
+    assert "i2v/grl_coeff" in logged
+    if "loss_adv_cluster" in keys:
+        assert {"i2v/cluster_disc_acc", "i2v/pairs_image_video", "i2v/cluster_size_max"} <= set(
+            logged
+        )
+
+
+def test_spatial_only_runs_unlabeled_samples_through_patch_embedding_only():
+    model = build_model(tiny_cfg(SYNTH, "MODEL.I2V.PLACEMENTS", "['spatial']"))
+    batch_sizes = []
+    model.backbone.swin.layers[0].register_forward_hook(
+        lambda mod, inp, out: batch_sizes.append(inp[0].shape[0])
+    )
+    train_step(model, batch(labeled=2, unlabeled=3))
+    assert batch_sizes == [2]  # only the labeled samples reach the first stage
+
+
+def test_grl_coefficient_follows_the_trainer_iteration():
+    opts = ["MODEL.I2V.PLACEMENTS", "['spatial']", "MODEL.I2V.GRL.SCHEDULE", "sigmoid"]
+    model = build_model(tiny_cfg(SYNTH, *opts, "SOLVER.MAX_ITER", "100"))
+    coeffs = [train_step(model, batch(), it)[1].latest()["i2v/grl_coeff"][0] for it in (0, 50, 100)]
+    assert coeffs[0] == 0.0 and 0 < coeffs[1] < coeffs[2]
+
+
+def test_model_from_explicit_arguments_matches_inference_contract():
+    backbone = D2SwinTransformer(
+        embed_dim=8, depths=(1, 1, 1, 1), num_heads=(1, 1, 2, 2), window_size=4
+    )
+    head = UperNetHead(backbone.output_shape(), num_classes=3, conv_dims=8, norm="")
+    model = I2VSemanticSegmentor(
+        backbone=backbone, sem_seg_head=head, pixel_mean=[0.0] * 3, pixel_std=[1.0] * 3
+    ).eval()
+    inputs = [{"image": torch.zeros(3, 50, 70, dtype=torch.uint8), "height": 100, "width": 140}]
+    with torch.no_grad():
+        out = model(inputs)
+    assert out[0]["sem_seg"].shape == (3, 100, 140)
+
+
+def test_inference_never_clusters():
+    model = build_model(tiny_cfg(SYNTH, "MODEL.I2V.CLUSTER.ENABLED", "True")).eval()
+    model.adversarial.clustered_loss.forward = None  # any call would raise TypeError
+    with torch.no_grad():
+        out = model([{"image": torch.zeros(3, 64, 64, dtype=torch.uint8)}])
+    assert out[0]["sem_seg"].shape == (11, 64, 64)
+
+
+def test_crop_the_discriminator_cannot_take_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"INPUT.CROP.SIZE \(72, 72\).*multiples of 32"):
+        build_model(
+            tiny_cfg(SYNTH, "MODEL.I2V.PLACEMENTS", "['spatial']", "INPUT.CROP.SIZE", "(72, 72)")
+        )

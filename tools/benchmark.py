@@ -1,0 +1,46 @@
+#!/usr/bin/env python
+"""Measure speed figures of i2v_plugin and write them as JSON (one run, one machine).
+
+  python tools/benchmark.py --suite train --out bench.json
+      ratio_spatial / ratio_clustered / ratio_global (step time vs source-only, synthetic config)
+      kmeans_speedup / kmeans_inertia_rel (torch K-means vs scikit-learn, 768 maps of 56x56)
+
+Needs the synthetic benchmark (python datasets/prepare_synthetic.py).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO_ROOT)
+
+SUITES = ("train",)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--suite", choices=SUITES, required=True)
+    parser.add_argument("--out", required=True, help="JSON file to write the figures to")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--rounds", type=int, default=20, help="timed steps per mode")
+    args = parser.parse_args(argv)
+
+    import i2v_plugin  # noqa: F401  (registers datasets and models)
+
+    if args.suite == "train":
+        from i2v_plugin.benchmark import train_suite
+
+        figures = train_suite.run(REPO_ROOT, device=args.device, rounds=args.rounds)
+    table = figures.pop("_table")
+    print(table)
+    with open(args.out, "w") as f:
+        json.dump({"suite": args.suite, "device": args.device, **figures}, f, indent=2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
