@@ -38,6 +38,7 @@ def test_synthetic_splits_are_registered_with_metadata():
         meta = MetadataCatalog.get(name)
         assert len(meta.stuff_classes) == 11 and meta.ignore_label == 255
     assert MetadataCatalog.get("i2v_synth_images_val").evaluator_type == "sem_seg"
+    assert MetadataCatalog.get("i2v_synth_videos_val").evaluator_type == "video_sem_seg"
 
 
 def test_unknown_config_key_fails_with_detectron2_error(tmp_path):

@@ -2,6 +2,7 @@
 and schedule. The training step itself is Detectron2's stock ``SimpleTrainer.run_step``."""
 
 import logging
+import os
 import weakref
 
 import torch
@@ -22,6 +23,7 @@ from detectron2.utils.logger import setup_logger
 
 from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
+from ..evaluation import VideoSemSegEvaluator
 from .checkpoint import AtomicCheckpointer
 from .hooks import StepSeedHook
 
@@ -64,23 +66,28 @@ class I2VTrainer(DefaultTrainer):
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
-        """``SemSegEvaluator`` for datasets whose metadata says ``evaluator_type: sem_seg``."""
+        """By the dataset's ``evaluator_type``: ``sem_seg`` -> Detectron2's ``SemSegEvaluator``;
+        ``video_sem_seg`` -> ``VideoSemSegEvaluator`` (adds per-sequence mIoU, J&F, VC)."""
         evaluator_type = MetadataCatalog.get(dataset_name).get("evaluator_type")
-        if evaluator_type != "sem_seg":
+        if output_folder is None:
+            output_folder = os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name)
+        if evaluator_type == "sem_seg":
+            evaluator = SemSegEvaluator(
+                dataset_name,
+                distributed=True,
+                output_dir=output_folder,
+                sem_seg_loading_fn=load_label_for_evaluator,
+            )
+        elif evaluator_type == "video_sem_seg":
+            evaluator = VideoSemSegEvaluator(
+                dataset_name, distributed=True, output_dir=output_folder
+            )
+        else:
             raise NotImplementedError(
                 f"No evaluator for dataset {dataset_name!r} (evaluator_type={evaluator_type!r}); "
-                "only labeled splits (evaluator_type 'sem_seg') can be in DATASETS.TEST."
+                "DATASETS.TEST takes labeled splits ('sem_seg' or 'video_sem_seg')."
             )
-        return DatasetEvaluators(
-            [
-                SemSegEvaluator(
-                    dataset_name,
-                    distributed=True,
-                    output_dir=output_folder,
-                    sem_seg_loading_fn=load_label_for_evaluator,
-                )
-            ]
-        )
+        return DatasetEvaluators([evaluator])
 
     @classmethod
     def build_optimizer(cls, cfg, model):
@@ -113,6 +120,11 @@ class I2VTrainer(DefaultTrainer):
         if self.cfg.SEED >= 0:
             hooks.insert(0, StepSeedHook(self.cfg.SEED))
         return hooks
+
+    def train(self):
+        """Train to ``SOLVER.MAX_ITER``; returns the final evaluation's results (main process)."""
+        super().train()
+        return getattr(self, "_last_eval_results", None) if comm.is_main_process() else None
 
     def resume_or_load(self, resume=True):
         """Detectron2's resume, plus: the data streams continue where the checkpoint stopped."""

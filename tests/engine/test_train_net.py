@@ -55,6 +55,10 @@ def test_resume_continues_exactly(synth_root, tmp_path):
     shutil.copy(full / "model_0000002.pth", resumed / "model_0000002.pth")
     (resumed / "last_checkpoint").write_text("model_0000002.pth")
     run_train_net("configs/synthetic/swin_clustered.yaml", resumed, *opts, extra_args=["--resume"])
+    # The second run really resumed (it trained iterations 3..5 only), so equality below is not
+    # the trivial equality of two identical from-scratch runs.
+    iterations = [json.loads(line)["iteration"] for line in (resumed / "metrics.json").open()]
+    assert min(iterations) >= 3 and max(iterations) == 5
     a = torch.load(full / "model_final.pth", map_location="cpu", weights_only=False)["model"]
     b = torch.load(resumed / "model_final.pth", map_location="cpu", weights_only=False)["model"]
     assert a.keys() == b.keys()

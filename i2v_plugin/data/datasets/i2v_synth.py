@@ -92,21 +92,22 @@ def load_synth_videos(root: str, split: str) -> list[dict]:
     return dicts
 
 
+# name -> (loader, split, evaluator_type or None for unlabeled splits)
 _PREDEFINED_SPLITS = {
-    "i2v_synth_images_train": (load_synth_images, "train", True),
-    "i2v_synth_images_val": (load_synth_images, "val", True),
-    "i2v_synth_videos_train": (load_synth_videos, "train", False),
-    "i2v_synth_videos_train_labeled": (load_synth_video_frames, "train", True),
-    "i2v_synth_videos_val": (load_synth_video_frames, "val", True),
+    "i2v_synth_images_train": (load_synth_images, "train", "sem_seg"),
+    "i2v_synth_images_val": (load_synth_images, "val", "sem_seg"),
+    "i2v_synth_videos_train": (load_synth_videos, "train", None),
+    "i2v_synth_videos_train_labeled": (load_synth_video_frames, "train", "video_sem_seg"),
+    "i2v_synth_videos_val": (load_synth_video_frames, "val", "video_sem_seg"),
 }
 
 
 def register_all_i2v_synth(root: str) -> None:
     """Register every synthetic split under ``<root>/i2v_synth`` (files are read lazily)."""
     synth_root = os.path.join(root, "i2v_synth")
-    for name, (loader, split, labeled) in _PREDEFINED_SPLITS.items():
+    for name, (loader, split, evaluator_type) in _PREDEFINED_SPLITS.items():
         DatasetCatalog.register(name, lambda f=loader, s=split: f(synth_root, s))
-        meta = {"stuff_classes": list(SYNTH_CLASSES), "ignore_label": 255, "labeled": labeled}
-        if labeled:
-            meta["evaluator_type"] = "sem_seg"
+        meta = {"stuff_classes": list(SYNTH_CLASSES), "ignore_label": 255}
+        if evaluator_type:
+            meta["evaluator_type"] = evaluator_type
         MetadataCatalog.get(name).set(**meta)

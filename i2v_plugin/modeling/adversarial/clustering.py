@@ -2,7 +2,9 @@
 
 The torch backend follows scikit-learn's algorithm (greedy k-means++ seeding, then Lloyd
 iterations with its stopping rules and empty-cluster relocation) but runs on the input's device
-with matmul-based distances, which is what makes it fast on the wide (N x H*W) map matrices.
+with matmul-based distances. On the wide (N x H*W) map matrices every step is a pass over the
+data, so the code is arranged to make as few passes as it can: one for the norms, one per
+k-means++ centre (which also yields the first assignment), and two per Lloyd iteration.
 """
 
 import math
@@ -20,7 +22,7 @@ class KMeansResult(NamedTuple):
         centers: (K, D) cluster centres, on the input's device (float32 for half inputs, else
             the input dtype).
         inertia: 0-dim float tensor, sum of squared distances of points to their centre.
-        num_iter: number of Lloyd iterations run.
+        num_iter: number of Lloyd iterations (centre update, then reassignment) run.
     """
 
     labels: Tensor
@@ -33,6 +35,8 @@ def _check_inputs(x: Tensor, num_clusters: int, who: str) -> None:
     if not isinstance(x, Tensor) or x.dim() != 2:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{who}: x must be a 2-D tensor (N, D), got {shape}")
+    if x.shape[1] == 0:
+        raise ValueError(f"{who}: x must have at least one feature, got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"{who}: x must be a floating-point tensor, got dtype {x.dtype}")
     if num_clusters < 1:
@@ -44,88 +48,114 @@ def _check_inputs(x: Tensor, num_clusters: int, who: str) -> None:
         )
 
 
-def _working_copy(x: Tensor) -> tuple[Tensor, Tensor]:
-    """Detached, mean-centred copy of ``x`` (float32 for half inputs) and the removed mean.
+def _working_dtype(x: Tensor) -> torch.dtype:
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
 
-    Centring, as scikit-learn does, shrinks ``||x||^2`` and so the cancellation error of the
-    expanded distance ``||x||^2 - 2 x.c + ||c||^2`` without changing any distance.
+
+# Distances are computed relative to an origin, a data point (the first k-means++ centre):
+# with x' = x - origin and c' = c - origin, ||x - c||^2 = ||x'||^2 + ||c'||^2 - 2 x'.c'.
+# Shifting the origin into the data keeps the terms small, so the float32 expansion does not
+# cancel catastrophically on offset data (scikit-learn subtracts the mean for the same reason),
+# and ||x'||^2 is computed exactly once. Only small (K, D) tensors are ever shifted; the
+# (N, D) points are never copied.
+
+
+def _squared_distances(points: Tensor, origin: Tensor, rows: int = 128) -> Tensor:
+    """Exact ``||x - origin||^2`` (N,), through one reused chunk buffer.
+
+    A full (N, D) ``points - origin`` would be a fresh multi-megabyte allocation per call, and
+    its page faults cost more than the arithmetic.
     """
-    dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-    x = x.detach().to(dtype)
-    mean = x.mean(dim=0)
-    return x - mean, mean
+    n = points.shape[0]
+    dist = points.new_empty(n)
+    buffer = points.new_empty(min(rows, n), points.shape[1])
+    for start in range(0, n, rows):
+        chunk = points[start : start + rows]
+        diff = torch.sub(chunk, origin, out=buffer[: chunk.shape[0]])
+        torch.linalg.vector_norm(diff, dim=1, out=dist[start : start + chunk.shape[0]])
+    return dist.square_()
+
+
+def _partial_sq(points: Tensor, origin: Tensor, centers: Tensor) -> Tensor:
+    """``||x - c||^2 - ||x - origin||^2`` for every point and centre, shape (N, M).
+
+    Args:
+        points: (N, D) raw points; origin: (D,); centers: (M, D) given relative to ``origin``.
+    """
+    # x'.c' = x.c' - origin.c', so the matmul can use the raw points.
+    bias = (centers * centers).sum(1) + 2.0 * (centers @ origin)
+    return torch.addmm(bias, points, centers.T, alpha=-2.0)
 
 
 def _kmeans_plusplus(
-    x: Tensor, x_sq: Tensor, num_clusters: int, generator: torch.Generator
-) -> Tensor:
+    points: Tensor, origin: Tensor, x_sq: Tensor, num_clusters: int, generator: torch.Generator
+) -> tuple[Tensor, Tensor, Tensor]:
     """Greedy k-means++: each new centre is the best of a few D^2-sampled candidates.
 
+    The first centre is ``origin`` (already drawn by the caller).
+
     Args:
-        x: (N, D) points; x_sq: (N,) their squared norms; generator: seeded CPU generator.
+        points: (N, D); origin: (D,); x_sq: (N,) squared distances to ``origin``;
+        generator: the seeded CPU generator.
 
     Returns:
-        (K, D) initial centres.
+        (K, D) initial centres relative to ``origin``, and for every point the index (N,) of
+        and squared distance (N,) to its nearest initial centre. Tracking these costs nothing
+        here and spares Lloyd its first assignment pass.
     """
-    n = x.shape[0]
+    n = points.shape[0]
     num_trials = 2 + int(math.log(num_clusters))
-    centers = x.new_empty(num_clusters, x.shape[1])
-    first = torch.randint(n, (1,), generator=generator).to(x.device)
-    centers[0] = x[first[0]]
-    closest_sq = (x_sq - 2.0 * (x @ centers[0]) + x_sq[first[0]]).clamp_min_(0)
+    centers = points.new_zeros(num_clusters, points.shape[1])
+    closest_sq = x_sq
+    labels = torch.zeros(n, dtype=torch.long, device=points.device)
     for c in range(1, num_clusters):
         # float64 cumsum keeps the sampling exact enough when N is large.
         cumulative = closest_sq.double().cumsum(0)
-        targets = torch.rand(num_trials, generator=generator, dtype=torch.float64).to(x.device)
-        candidates = torch.searchsorted(cumulative, targets * cumulative[-1]).clamp_max_(n - 1)
-        cand_sq = torch.addmm(x_sq[candidates], x, x[candidates].T, alpha=-2.0)
-        cand_sq = cand_sq.add_(x_sq[:, None]).clamp_min_(0)
-        cand_sq = torch.minimum(cand_sq, closest_sq[:, None])
-        best = cand_sq.sum(0).argmin()
-        closest_sq = cand_sq[:, best]
-        centers[c] = x[candidates[best]]
-    return centers
+        targets = torch.rand(num_trials, generator=generator, dtype=torch.float64)
+        candidates = torch.searchsorted(cumulative, targets.to(points.device) * cumulative[-1])
+        candidates = points[candidates.clamp_max_(n - 1)] - origin
+        cand_sq = (_partial_sq(points, origin, candidates) + x_sq[:, None]).clamp_min_(0)
+        best = torch.minimum(cand_sq, closest_sq[:, None]).sum(0).argmin()
+        best_sq = cand_sq[:, best]
+        # Strictly closer, so ties keep the earlier centre, as argmin does.
+        closer = best_sq < closest_sq
+        labels = labels.masked_fill(closer, c)
+        closest_sq = torch.where(closer, best_sq, closest_sq)
+        centers[c] = candidates[best]
+    return centers, labels, closest_sq
 
 
-def _assign(x: Tensor, centers: Tensor) -> tuple[Tensor, Tensor]:
-    """Nearest centre of each point, and ``||x - c||^2 - ||x||^2`` for it (both (N,))."""
-    # ||x||^2 is the same for every centre, so the argmin does not need it.
-    scores = torch.addmm((centers * centers).sum(1), x, centers.T, alpha=-2.0)
-    partial_sq, labels = scores.min(dim=1)
-    return labels, partial_sq
-
-
-def _update_centers(
-    x: Tensor, x_sq: Tensor, labels: Tensor, partial_sq: Tensor, centers: Tensor
-) -> Tensor:
-    """Cluster means for ``labels``; empty clusters take the points farthest from their centre.
-
-    ``labels`` is updated in place for relocated points so it stays the partition the returned
-    centres are the means of.
-    """
-    k = centers.shape[0]
-    if x.is_cuda:
+def _cluster_sums(points: Tensor, labels: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Per-cluster sums (K, D) and member counts (K,) (float, points' dtype)."""
+    if points.is_cuda:
         # One-hot matmul instead of index_add_: no atomics, so CUDA runs stay deterministic.
-        one_hot = torch.zeros(k, x.shape[0], dtype=x.dtype, device=x.device)
+        one_hot = torch.zeros(k, points.shape[0], dtype=points.dtype, device=points.device)
         one_hot.scatter_(0, labels[None], 1.0)
-        sums = one_hot @ x
-        counts = one_hot.sum(1)
-    else:
-        # On CPU index_add_ is deterministic and reads x once without a K x N temporary.
-        sums = torch.zeros_like(centers).index_add_(0, labels, x)
-        counts = torch.bincount(labels, minlength=k).to(x.dtype)
+        return one_hot @ points, one_hot.sum(1)
+    # On CPU index_add_ is deterministic and needs no K x N temporary.
+    sums = points.new_zeros(k, points.shape[1]).index_add_(0, labels, points)
+    return sums, torch.bincount(labels, minlength=k).to(points.dtype)
+
+
+def _relocate_empty(
+    points: Tensor, dist_sq: Tensor, labels: Tensor, sums: Tensor, counts: Tensor
+) -> bool:
+    """Move the points farthest from their centre into the empty clusters (as scikit-learn).
+
+    Updates ``labels``, ``sums`` and ``counts`` in place so they still describe one partition.
+    Returns whether any point moved.
+    """
     empty = (counts == 0).nonzero().squeeze(1)
-    if empty.numel() > 0:
-        dist_sq = (partial_sq + x_sq).clamp_min(0)
-        far = dist_sq.topk(empty.numel()).indices
-        old = labels[far]
-        sums.index_add_(0, old, -x[far])
-        counts.index_add_(0, old, -torch.ones_like(old, dtype=counts.dtype))
-        sums[empty] = x[far]
-        counts[empty] = 1.0
-        labels[far] = empty
-    safe_counts = counts.clamp_min(1.0)[:, None]
-    return torch.where(counts[:, None] > 0, sums / safe_counts, centers), empty.numel() > 0
+    if empty.numel() == 0:
+        return False
+    far = dist_sq.topk(empty.numel()).indices
+    old = labels[far]
+    sums.index_add_(0, old, -points[far])
+    counts.index_add_(0, old, -torch.ones_like(old, dtype=counts.dtype))
+    sums[empty] = points[far]
+    counts[empty] = 1.0
+    labels[far] = empty
+    return True
 
 
 @torch.no_grad()
@@ -138,10 +168,12 @@ def kmeans(
     ``torch.Generator`` seeded with ``seed``.
 
     Args:
-        x: (N, D) float tensor; detached internally, never receives gradients.
+        x: (N, D) float tensor; detached internally, never receives gradients. Half-precision
+            inputs are clustered in float32.
         num_clusters: K, with 1 <= K <= N.
         seed: seed of the initialisation.
-        max_iter: maximum number of Lloyd iterations (>= 1).
+        max_iter: maximum number of Lloyd iterations (>= 1); the assignment to the initial
+            centres comes from k-means++ itself.
         tol: stop when the summed squared centre shift is <= ``tol`` times the mean per-feature
             variance of ``x`` (scikit-learn's relative tolerance); iterations also stop as soon
             as no assignment changes.
@@ -153,36 +185,38 @@ def kmeans(
     _check_inputs(x, num_clusters, "kmeans")
     if max_iter < 1:
         raise ValueError(f"kmeans: max_iter must be >= 1, got {max_iter}")
-    points, mean = _working_copy(x)
-    # vector_norm reduces without an N x D temporary; on a machine this size the loop is
-    # memory-bound, so every full pass over the points counts.
-    x_sq = torch.linalg.vector_norm(points, dim=1).square()
-    # Points are centred, so the mean per-feature variance is the mean squared entry.
-    tol_abs = tol * x_sq.sum() / points.numel()
+    points = x.detach().to(_working_dtype(x))
+    n, d = points.shape
     generator = torch.Generator().manual_seed(int(seed))
-    centers = _kmeans_plusplus(points, x_sq, num_clusters, generator)
+    origin = points[int(torch.randint(n, (1,), generator=generator))].clone()
+    x_sq = _squared_distances(points, origin)
+    centers, labels, dist_sq = _kmeans_plusplus(points, origin, x_sq, num_clusters, generator)
 
-    previous = None
-    converged = False
+    # Each iteration moves the centres to their clusters' means, then reassigns; it ends with
+    # labels that are the nearest-centre assignment of the returned centres.
+    tol_abs = None
     num_iter = 0
     for iteration in range(max_iter):
         num_iter = iteration + 1
-        labels, partial_sq = _assign(points, centers)
-        new_centers, relocated = _update_centers(points, x_sq, labels, partial_sq, centers)
-        shift = (new_centers - centers).pow(2).sum()
+        sums, counts = _cluster_sums(points, labels, num_clusters)
+        if tol_abs is None:
+            # Total variance from the cluster sums, which add up to the column sums of x.
+            mean_shifted = sums.sum(0) / n - origin
+            variance = (x_sq.mean() - mean_shifted.square().sum()).clamp_min(0) / d
+            tol_abs = tol * variance
+        relocated = _relocate_empty(points, dist_sq, labels, sums, counts)
+        means = sums / counts.clamp_min(1.0)[:, None] - origin
+        new_centers = torch.where(counts[:, None] > 0, means, centers)
+        shift = (new_centers - centers).square().sum()
         centers = new_centers
-        if not relocated and previous is not None and torch.equal(labels, previous):
-            # Same partition twice: the centres just recomputed are unchanged and the labels
-            # are already their nearest-centre assignment.
-            converged = True
+        partial_sq, new_labels = _partial_sq(points, origin, centers).min(dim=1)
+        dist_sq = x_sq + partial_sq
+        unchanged = not relocated and torch.equal(new_labels, labels)
+        labels = new_labels
+        if unchanged or shift <= tol_abs:
             break
-        if shift <= tol_abs:
-            break
-        previous = labels
-    if not converged:
-        labels, partial_sq = _assign(points, centers)
-    inertia = (partial_sq + x_sq).clamp_min(0).sum()
-    return KMeansResult(labels, centers + mean, inertia, num_iter)
+    inertia = dist_sq.clamp_min(0).sum()
+    return KMeansResult(labels, centers + origin, inertia, num_iter)
 
 
 def kmeans_sklearn(x: Tensor, num_clusters: int, seed: int, max_iter: int = 300) -> KMeansResult:
@@ -194,7 +228,7 @@ def kmeans_sklearn(x: Tensor, num_clusters: int, seed: int, max_iter: int = 300)
     # Imported here: scikit-learn is slow to import and only this reference backend needs it.
     from sklearn.cluster import KMeans
 
-    dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    dtype = _working_dtype(x)
     points = x.detach().to("cpu", dtype).numpy()
     model = KMeans(n_clusters=num_clusters, n_init=1, random_state=seed, max_iter=max_iter)
     model.fit(points)

@@ -191,7 +191,8 @@ class ClusteredAdversarialLoss(nn.Module):
             # A zero loss that still runs the discriminator keeps every parameter in the graph,
             # so DDP does not stop on parameters that got no gradient.
             dummy = reversed_maps[:1]
-            loss = self.pair_discriminator(dummy, dummy).sum() * 0.0
+            # (+ 0.0 turns the -0.0 of a negative logit into 0.0.)
+            loss = self.pair_discriminator(dummy, dummy).sum() * 0.0 + 0.0
             logits = targets = maps.new_zeros(0)
             counts = torch.zeros_like(pairs.counts)
         else:

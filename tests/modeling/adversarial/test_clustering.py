@@ -8,7 +8,7 @@ from sklearn.datasets import make_blobs
 
 from i2v_plugin.modeling.adversarial.clustering import (
     KMeansResult,
-    _update_centers,
+    _relocate_empty,
     kmeans,
     kmeans_sklearn,
     run_kmeans,
@@ -124,17 +124,26 @@ def test_single_cluster_is_the_mean():
 
 def test_empty_cluster_takes_farthest_point():
     x = torch.tensor([[0.0], [1.0], [2.0], [10.0]])
-    centers = torch.tensor([[1.0], [10.0], [50.0]])  # the third centre attracts nobody
-    labels = torch.tensor([0, 0, 0, 1])
-    x_sq = (x * x).sum(1)
-    partial = (torch.cdist(x, centers).square() - x_sq[:, None]).gather(1, labels[:, None])
-    new_centers, relocated = _update_centers(x, x_sq, labels, partial.squeeze(1), centers)
-    assert relocated
-    # Points 0 and 2 are both at distance 1 from centre 0; either may move. Cluster 2 now has
-    # one point and cluster 0 the remaining two; every centre is the mean of its members.
-    assert torch.bincount(labels, minlength=3).tolist() == [2, 1, 1]
-    for k in range(3):
-        assert torch.allclose(new_centers[k], x[labels == k].mean(0))
+    labels = torch.tensor([0, 0, 0, 1])  # cluster 2 is empty
+    dist_sq = torch.tensor([1.0, 0.0, 4.0, 0.0])  # point 2 is the farthest from its centre
+    sums = torch.zeros(3, 1).index_add_(0, labels, x)
+    counts = torch.bincount(labels, minlength=3).float()
+    assert _relocate_empty(x, dist_sq, labels, sums, counts)
+    assert labels.tolist() == [0, 0, 2, 1]
+    # sums and counts still describe the new partition.
+    assert torch.equal(counts, torch.bincount(labels, minlength=3).float())
+    assert torch.equal(sums, torch.zeros(3, 1).index_add_(0, labels, x))
+    assert not _relocate_empty(x, dist_sq, labels, sums, counts)
+
+
+def test_duplicate_points_leave_no_cluster_empty_when_avoidable():
+    # Three distinct values, many copies: k-means++ runs out of D^2 mass after three centres,
+    # so the fourth starts as a duplicate and Lloyd must relocate it.
+    x = torch.tensor([[0.0], [5.0], [9.0]]).repeat(5, 1)
+    x = torch.cat([x, torch.tensor([[9.5]])])
+    result = kmeans(x, 4, seed=0)
+    assert torch.bincount(result.labels, minlength=4).min() > 0
+    assert float(result.inertia) == pytest.approx(0.0, abs=1e-4)
 
 
 def test_run_kmeans_dispatch_and_sklearn_backend():

@@ -1,0 +1,9 @@
+"""Evaluation: Detectron2's semantic-segmentation metrics extended with video metrics.
+
+``VideoSemSegEvaluator`` adds per-sequence mIoU, VSPW temporal consistency (VC_n) and DAVIS
+foreground J&F; ``video_metrics`` holds the pure numpy functions behind them.
+"""
+
+from .video_evaluator import SequenceStats, VideoSemSegEvaluator, merge_sequence_stats
+
+__all__ = ["SequenceStats", "VideoSemSegEvaluator", "merge_sequence_stats"]
