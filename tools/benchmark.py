@@ -9,6 +9,7 @@ Needs the synthetic benchmark (python datasets/prepare_synthetic.py).
 """
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -16,14 +17,19 @@ import sys
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-SUITES = ("train",)
+# suite name -> module under i2v_plugin.benchmark with ``run(repo_root, device, rounds) -> dict``
+SUITES = {
+    "train": "i2v_plugin.benchmark.train_suite",
+    "data": "i2v_plugin.benchmark.data_suite",
+    "predict": "i2v_plugin.benchmark.predict_suite",
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--suite", choices=SUITES, required=True)
+    parser.add_argument("--suite", choices=sorted(SUITES), required=True)
     parser.add_argument("--out", required=True, help="JSON file to write the figures to")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--rounds", type=int, default=20, help="timed steps per mode")
@@ -31,10 +37,8 @@ def main(argv=None):
 
     import i2v_plugin  # noqa: F401  (registers datasets and models)
 
-    if args.suite == "train":
-        from i2v_plugin.benchmark import train_suite
-
-        figures = train_suite.run(REPO_ROOT, device=args.device, rounds=args.rounds)
+    suite = importlib.import_module(SUITES[args.suite])
+    figures = suite.run(REPO_ROOT, device=args.device, rounds=args.rounds)
     table = figures.pop("_table")
     print(table)
     with open(args.out, "w") as f:

@@ -17,6 +17,20 @@ from .video import VideoReadError, read_frames
 logger = logging.getLogger(__name__)
 
 
+def sample_frame_index(d: dict) -> int:
+    """A random frame of an encoded video, uniform in time.
+
+    With "sample_fps" in the dict (e.g. 30 for folders of arbitrary videos) the video is treated
+    as resampled to that rate: a random time step of that rate is drawn and mapped to the native
+    frame shown at that time (needs "fps", the native rate). Otherwise a native frame is drawn.
+    """
+    if "sample_fps" not in d:
+        return int(np.random.randint(d["num_frames"]))
+    steps = max(1, int(d["num_frames"] / d["fps"] * d["sample_fps"]))
+    step = int(np.random.randint(steps))
+    return min(int(step * d["fps"] / d["sample_fps"]), d["num_frames"] - 1)
+
+
 def build_augmentations(cfg, is_train: bool) -> list:
     """Resize (shortest edge), random crop and flip in training; resize only at test time."""
     if not is_train:
@@ -50,7 +64,7 @@ class I2VDatasetMapper:
 
     Input dict keys: "domain" ("image"/"video"), and either "file_name" (an image or frame file)
     or "video_file" + "num_frames" (a frame is decoded with PyAV: "frame_index" if given, else a
-    random one); optional "sem_seg_file_name" (index PNG).
+    random one, see ``sample_frame_index``); optional "sem_seg_file_name" (index PNG).
     Output: the input keys plus "image" (3, H, W) uint8 tensor and, when labeled, "sem_seg"
     (H, W) long tensor. Returns None for a video that cannot be decoded (the loader then draws
     another sample).
@@ -100,7 +114,7 @@ class I2VDatasetMapper:
         if "video_file" not in d:
             return utils.read_image(d["file_name"], format=self.image_format)
         if "frame_index" not in d:
-            d["frame_index"] = int(np.random.randint(d["num_frames"]))
+            d["frame_index"] = sample_frame_index(d)
         try:
             frame = read_frames(d["video_file"], [d["frame_index"]])[0]
         except VideoReadError as err:

@@ -83,3 +83,15 @@ def test_unknown_domain_is_rejected(tmp_path):
     d["domain"] = "film"
     with pytest.raises(ValueError, match="domain"):
         mapper()(d)
+
+
+def test_frames_are_drawn_uniformly_in_time_at_the_sampling_rate():
+    from i2v_plugin.data.mapper import sample_frame_index
+
+    np.random.seed(0)
+    # 60 fps native, resampled to 30 fps: only every other native frame can be drawn.
+    d = {"num_frames": 120, "fps": 60.0, "sample_fps": 30.0}
+    drawn = {sample_frame_index(d) for _ in range(2000)}
+    assert drawn == set(range(0, 120, 2))
+    # Without a sampling rate every native frame is a candidate.
+    assert {sample_frame_index({"num_frames": 5}) for _ in range(500)} == set(range(5))
