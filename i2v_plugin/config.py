@@ -11,8 +11,9 @@ def add_i2v_config(cfg):
     """Add the i2v keys to ``cfg`` in place.
 
     Input: a Detectron2 ``CfgNode`` (unfrozen) that already holds ``add_deeplab_config``'s keys.
-    Output: None; new nodes ``MODEL.SWIN``, ``MODEL.UPERNET``, ``MODEL.I2V`` and a few keys under
-    ``DATASETS``, ``SOLVER``, ``INPUT`` and ``TEST`` are added.
+    Output: None; new nodes ``MODEL.SWIN``, ``MODEL.VIDEO_SWIN``, ``MODEL.DEEPLAB``,
+    ``MODEL.UPERNET``, ``MODEL.I2V``, ``INPUT.CLIP`` and a few keys under ``DATASETS``, ``SOLVER``,
+    ``INPUT`` and ``TEST`` are added.
     """
     # ---- data: two training streams (labeled, unlabeled) --------------------------------------
     # Registered datasets whose samples carry no label; they feed the adversarial losses only.
@@ -26,6 +27,13 @@ def add_i2v_config(cfg):
     # Pad every training crop to INPUT.CROP.SIZE (ignore label in the padding) so that
     # discriminators with a fixed input size always see the same feature map size.
     cfg.INPUT.PAD_TO_CROP_SIZE = True
+
+    # ---- clips (video backbones) ------------------------------------------------------------
+    cfg.INPUT.CLIP = CN()
+    # Frames per sample T: 1 = single images/frames; T > 1 = clips (a still image: T copies).
+    cfg.INPUT.CLIP.LENGTH = 1
+    # Distance, in native frames, between consecutive frames of a clip.
+    cfg.INPUT.CLIP.STRIDE = 1
 
     # ---- Swin backbone (timm) -----------------------------------------------------------------
     cfg.MODEL.SWIN = CN()
@@ -45,6 +53,32 @@ def add_i2v_config(cfg):
     cfg.MODEL.SWIN.DROP_PATH_RATE = 0.3
     # Stages returned to the head, among "patch_embed", "res2", "res3", "res4", "res5".
     cfg.MODEL.SWIN.OUT_FEATURES = ["res2", "res3", "res4", "res5"]
+
+    # ---- VideoSwin backbone (torchvision SwinTransformer3d) ------------------------------------
+    cfg.MODEL.VIDEO_SWIN = CN()
+    # Patch size (T, H, W) of the 3D patch embedding (1, 4, 4: one token per frame and 4x4 pixels).
+    cfg.MODEL.VIDEO_SWIN.PATCH_SIZE = [1, 4, 4]
+    # Channels of the patch embedding (VideoSwin-T: 96).
+    cfg.MODEL.VIDEO_SWIN.EMBED_DIM = 96
+    # Blocks per stage (VideoSwin-T: 2, 2, 6, 2).
+    cfg.MODEL.VIDEO_SWIN.DEPTHS = [2, 2, 6, 2]
+    # Attention heads per stage (VideoSwin-T: 3, 6, 12, 24).
+    cfg.MODEL.VIDEO_SWIN.NUM_HEADS = [3, 6, 12, 24]
+    # Attention window (T, H, W) in tokens.
+    cfg.MODEL.VIDEO_SWIN.WINDOW_SIZE = [4, 7, 7]
+    # Hidden size of the MLP blocks relative to the embedding size.
+    cfg.MODEL.VIDEO_SWIN.MLP_RATIO = 4.0
+    # Stochastic depth rate (the last block's; it grows linearly over the blocks).
+    cfg.MODEL.VIDEO_SWIN.DROP_PATH_RATE = 0.2
+    # Stages returned to the head, among "patch_embed", "res2", "res3", "res4", "res5".
+    cfg.MODEL.VIDEO_SWIN.OUT_FEATURES = ["res2", "res3", "res4", "res5"]
+
+    # ---- DeepLabv3 (Detectron2's DeepLab ResNet + ASPP head) -----------------------------------
+    cfg.MODEL.DEEPLAB = CN()
+    # Add torchvision DeepLabHead's 3x3 conv-norm-ReLU between ASPP and the classifier.
+    cfg.MODEL.DEEPLAB.HEAD_CONV = False
+    # First block of a dilated stage: "stage" (Detectron2) or "previous" dilation (torchvision).
+    cfg.MODEL.DEEPLAB.FIRST_BLOCK_DILATION = "stage"
 
     # ---- UperNet head ---------------------------------------------------------------------------
     cfg.MODEL.UPERNET = CN()

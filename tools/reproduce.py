@@ -5,6 +5,8 @@ mIoU of every run in docs/results.json and regenerate the tables of docs/RESULTS
   python tools/reproduce.py --suite skeleton                # source-only + oracle, seeds 0 1 2
   python tools/reproduce.py --suite adversarial             # source-only, spatial, global,
                                                             # clustered
+  python tools/reproduce.py --suite backbones               # DeepLab source-only vs global,
+                                                            # VideoSwin source-only vs spatial
   python tools/reproduce.py --run clustered_mu1=configs/synthetic/swin_clustered.yaml \
       --opts MODEL.I2V.GRL.MU 1.0                           # any named run with overrides
 
@@ -35,6 +37,12 @@ SUITES = {
         "spatial": f"{SYNTH}/swin_spatial.yaml",
         "global": f"{SYNTH}/swin_global.yaml",
         "clustered": f"{SYNTH}/swin_clustered.yaml",
+    },
+    "backbones": {
+        "deeplab_source_only": f"{SYNTH}/deeplab_source_only.yaml",
+        "deeplab_global": f"{SYNTH}/deeplab_global_davis.yaml",
+        "video_swin_source_only": f"{SYNTH}/video_swin_source_only.yaml",
+        "video_swin_spatial": f"{SYNTH}/video_swin_spatial.yaml",
     },
 }
 

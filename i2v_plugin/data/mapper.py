@@ -1,8 +1,16 @@
 """``I2VDatasetMapper``: one dataset dict (an image, a video frame on disk, or a frame of an
-encoded video) -> the model's input dict, with the same augmentations for every source."""
+encoded video) -> the model's input dict, with the same augmentations for every source.
+
+With ``INPUT.CLIP.LENGTH`` T > 1 every sample becomes a clip of T frames ``INPUT.CLIP.STRIDE``
+apart around the dict's frame (``clip_sampling.clip_frame_indices``): decoded from the encoded
+video, or read from the neighbouring files of the frame's sequence folder. A still image becomes
+T copies of itself, so every sample of a batch has the same shape (T, 3, H, W). One augmentation
+is sampled per clip (on the dict's own frame) and applied to every frame and label.
+"""
 
 import copy
 import logging
+import os
 
 import numpy as np
 import torch
@@ -10,6 +18,7 @@ from detectron2.config import configurable
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from .clip_sampling import clip_frame_indices, sequence_frame_names
 from .domains import DOMAINS
 from .label_io import read_label_map
 from .video import VideoReadError, read_frames
@@ -68,6 +77,13 @@ class I2VDatasetMapper:
     Output: the input keys plus "image" (3, H, W) uint8 tensor and, when labeled, "sem_seg"
     (H, W) long tensor. Returns None for a video that cannot be decoded (the loader then draws
     another sample).
+
+    Clips (``clip_length`` T > 1): "image" (T, 3, H, W) and, when any frame is labeled,
+    "sem_seg" (T, H, W) (frames without a label file are all ``ignore_label``), plus
+    "clip_key_index" (position of the dict's own frame) and, for videos,
+    "clip_frame_indices" (the T frame indices in the sequence). A frame-file dict needs
+    "video_id"; its neighbours are the files with the same extension in its folder (sorted), and
+    a neighbour's label is the file of the same stem next to the dict's "sem_seg_file_name".
     """
 
     @configurable
@@ -80,6 +96,8 @@ class I2VDatasetMapper:
         num_classes: int,
         ignore_label: int = 255,
         pad_to_size: tuple[int, int] | None = None,
+        clip_length: int = 1,
+        clip_stride: int = 1,
     ):
         """
         Args:
@@ -89,6 +107,8 @@ class I2VDatasetMapper:
             num_classes: labels must lie in [0, num_classes) or equal ``ignore_label``.
             ignore_label: label value excluded from losses and metrics.
             pad_to_size: (H, W) every output is padded to (image 0, label ignore), or None.
+            clip_length: frames per sample T (1: single images/frames, the original path).
+            clip_stride: distance between consecutive clip frames, in native frames.
         """
         self.is_train = is_train
         self.augmentations = T.AugmentationList(augmentations)
@@ -96,6 +116,13 @@ class I2VDatasetMapper:
         self.num_classes = num_classes
         self.ignore_label = ignore_label
         self.pad_to_size = tuple(pad_to_size) if pad_to_size else None
+        if clip_length < 1 or clip_stride < 1:
+            raise ValueError(
+                f"INPUT.CLIP.LENGTH and INPUT.CLIP.STRIDE must be >= 1, got {clip_length} and "
+                f"{clip_stride}"
+            )
+        self.clip_length = int(clip_length)
+        self.clip_stride = int(clip_stride)
 
     @classmethod
     def from_config(cls, cfg, is_train: bool = True):
@@ -108,6 +135,8 @@ class I2VDatasetMapper:
             "num_classes": cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES,
             "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "pad_to_size": tuple(crop.SIZE) if pad else None,
+            "clip_length": cfg.INPUT.CLIP.LENGTH,
+            "clip_stride": cfg.INPUT.CLIP.STRIDE,
         }
 
     def _read_image(self, d: dict) -> np.ndarray | None:
@@ -123,12 +152,16 @@ class I2VDatasetMapper:
         return frame[:, :, ::-1].copy() if self.image_format == "BGR" else frame
 
     def _read_label(self, d: dict, image_shape) -> np.ndarray:
-        path = d["sem_seg_file_name"]
+        return self._read_label_file(
+            d["sem_seg_file_name"], image_shape, d.get("file_name", d.get("video_file"))
+        )
+
+    def _read_label_file(self, path: str, image_shape, image_name: str) -> np.ndarray:
         label = read_label_map(path)
         if label.shape != tuple(image_shape[:2]):
             raise ValueError(
                 f"{path}: label size {label.shape} differs from its image "
-                f"{d.get('file_name', d.get('video_file'))} of size {tuple(image_shape[:2])}"
+                f"{image_name} of size {tuple(image_shape[:2])}"
             )
         bad = (label >= self.num_classes) & (label != self.ignore_label)
         if bad.any():
@@ -156,6 +189,8 @@ class I2VDatasetMapper:
                 f"Dataset dict for {d.get('file_name', d.get('video_file'))} has domain "
                 f"{d.get('domain')!r}; every sample needs 'domain' in {DOMAINS}"
             )
+        if self.clip_length > 1:
+            return self._map_clip(d)
         image = self._read_image(d)
         if image is None:
             return None
@@ -170,4 +205,104 @@ class I2VDatasetMapper:
         d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
         if label is not None:
             d["sem_seg"] = torch.as_tensor(label.astype(np.int64))
+        return d
+
+    # ---- clips ----------------------------------------------------------------------------------
+
+    def _clip_indices(self, frame: int, num_frames: int, d: dict) -> tuple[list[int], int]:
+        indices, key = clip_frame_indices(frame, num_frames, self.clip_length, self.clip_stride)
+        d["clip_frame_indices"] = indices
+        return indices, key
+
+    def _read_video_clip(self, d: dict):
+        """Frames of an encoded video; only the dict's own frame can have a label."""
+        if "frame_index" not in d:
+            d["frame_index"] = sample_frame_index(d)
+        indices, key = self._clip_indices(d["frame_index"], d["num_frames"], d)
+        try:
+            frames = read_frames(d["video_file"], indices)
+        except VideoReadError as err:
+            logger.warning("%s", err)
+            return None
+        if self.image_format == "BGR":
+            frames = [f[:, :, ::-1].copy() for f in frames]
+        labels: list = [None] * len(frames)
+        if "sem_seg_file_name" in d:
+            labels[key] = self._read_label(d, frames[key].shape)
+        return frames, labels, key
+
+    def _read_sequence_clip(self, d: dict):
+        """Frames from the files next to the dict's frame file, with their labels if present."""
+        folder, name = os.path.split(d["file_name"])
+        names = sequence_frame_names(folder, os.path.splitext(name)[1])
+        if name not in names:
+            raise FileNotFoundError(f"Frame file not found: {d['file_name']}")
+        indices, key = self._clip_indices(names.index(name), len(names), d)
+        frames, labels = [], []
+        for position, index in enumerate(indices):
+            path = os.path.join(folder, names[index])
+            frame = utils.read_image(path, format=self.image_format)
+            label_path = self._neighbour_label(
+                d.get("sem_seg_file_name"), names[index], position == key
+            )
+            frames.append(frame)
+            labels.append(
+                self._read_label_file(label_path, frame.shape, path) if label_path else None
+            )
+        return frames, labels, key
+
+    @staticmethod
+    def _neighbour_label(label_path: str | None, frame_name: str, is_key: bool) -> str | None:
+        """The label file of a sequence frame: the dict's own for its frame, else the file of
+        the frame's stem next to it (None when the sample is unlabeled or that file is absent)."""
+        if label_path is None or is_key:
+            return label_path
+        stem = os.path.splitext(frame_name)[0]
+        candidate = os.path.join(
+            os.path.dirname(label_path), stem + os.path.splitext(label_path)[1]
+        )
+        return candidate if os.path.isfile(candidate) else None
+
+    def _read_still_clip(self, d: dict):
+        """A still image repeated T times (with its label)."""
+        image = utils.read_image(d["file_name"], format=self.image_format)
+        label = self._read_label(d, image.shape) if "sem_seg_file_name" in d else None
+        return [image] * self.clip_length, [label] * self.clip_length, (self.clip_length - 1) // 2
+
+    def _map_clip(self, d: dict) -> dict | None:
+        if "video_file" in d:
+            read = self._read_video_clip(d)
+            if read is None:
+                return None
+        elif "video_id" in d:
+            read = self._read_sequence_clip(d)
+        else:
+            read = self._read_still_clip(d)
+        frames, labels, key = read
+        sizes = {f.shape[:2] for f in frames}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"Frames of the clip of {d.get('file_name', d.get('video_file'))} differ in size "
+                f"{sorted(sizes)}; every frame of a sequence must have one size"
+            )
+        d.setdefault("height", frames[key].shape[0])
+        d.setdefault("width", frames[key].shape[1])
+        labeled = any(label is not None for label in labels)
+        # One augmentation per clip: sampled on the dict's own frame (so data-dependent ones such
+        # as the category-area crop see its label), then applied to every frame and label alike.
+        transforms = self.augmentations(T.AugInput(frames[key], sem_seg=labels[key]))
+        images, targets = [], []
+        for frame, label in zip(frames, labels):
+            if labeled and label is None:
+                label = np.full(frame.shape[:2], self.ignore_label, dtype=np.uint8)
+            image = transforms.apply_image(frame)
+            label = transforms.apply_segmentation(label) if labeled else None
+            if self.pad_to_size is not None:
+                image, label = self._pad(image, label)
+            images.append(np.ascontiguousarray(image.transpose(2, 0, 1)))
+            targets.append(label)
+        d["image"] = torch.as_tensor(np.stack(images))
+        d["clip_key_index"] = key
+        if labeled:
+            d["sem_seg"] = torch.as_tensor(np.stack(targets).astype(np.int64))
         return d

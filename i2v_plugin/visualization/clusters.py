@@ -1,0 +1,139 @@
+"""Cluster inspection of the clustered adversarial loss on one training batch.
+
+Reproduces what ``ClusteredAdversarialLoss`` sees at a given iteration: the trainer's mixed
+batch of that iteration (the loader is resumable, so ``set_start_iter`` gives exactly that
+batch), the tapped patch-embedding maps of all samples (labeled first, then unlabeled, as the
+meta-architecture concatenates them), K-means with the loss's settings and seed (the iteration)
+and the balanced pair draws with the same seed.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data import build_i2v_train_loader
+from ..data.domains import DOMAINS, domain_index
+from ..inference.frame_predictor import load_model
+from ..modeling.adversarial.clustering import run_kmeans
+from ..modeling.adversarial.pairs import PAIR_KINDS, sample_balanced_pairs
+
+DOMAIN_NAMES = DOMAINS  # index = domain_index(name)
+
+
+@dataclass
+class ClusterInspection:
+    """Per-channel maps of one batch and their clusters.
+
+    Attributes:
+        iteration: the training iteration reproduced (K-means and pair seed).
+        feature: backbone map clustered (e.g. "patch_embed").
+        num_clusters: K.
+        maps: (N, H, W) float32, N = batch size x channels.
+        labels: (N,) int64 cluster of every map.
+        domains: (N,) int64, 0 image, 1 video.
+        samples, channels: (N,) int64 batch sample and channel of every map.
+        pair_counts: (K, 3) pairs drawn per cluster, columns as ``PAIR_KINDS``.
+        inertia: K-means inertia.
+    """
+
+    iteration: int
+    feature: str
+    num_clusters: int
+    maps: np.ndarray
+    labels: np.ndarray
+    domains: np.ndarray
+    samples: np.ndarray
+    channels: np.ndarray
+    pair_counts: np.ndarray
+    inertia: float
+
+    def domain_counts(self) -> np.ndarray:
+        """(K, 2) maps per cluster from images (column 0) and videos (column 1)."""
+        counts = np.zeros((self.num_clusters, 2), dtype=np.int64)
+        np.add.at(counts, (self.labels, self.domains), 1)
+        return counts
+
+    def table_rows(self) -> list[tuple]:
+        """One row per cluster: id, size, image maps, video maps, video %, pairs per kind."""
+        rows = []
+        for k, (images, videos) in enumerate(self.domain_counts()):
+            size = images + videos
+            share = f"{100 * videos / size:.0f}" if size else "-"
+            rows.append((k, size, images, videos, share, *self.pair_counts[k].tolist()))
+        return rows
+
+    @staticmethod
+    def table_header() -> tuple:
+        return ("cluster", "maps", "image", "video", "video %", *(f"pairs {k}" for k in PAIR_KINDS))
+
+
+def _require_clustered(cfg) -> None:
+    if not cfg.MODEL.I2V.CLUSTER.ENABLED:
+        raise ValueError(
+            "Cluster inspection needs a config with the clustered loss "
+            "(MODEL.I2V.CLUSTER.ENABLED True, e.g. configs/synthetic/swin_clustered.yaml)"
+        )
+
+
+def training_batch(cfg, iteration: int) -> list[dict]:
+    """The mixed batch the trainer's loader yields at ``iteration``."""
+    loader = build_i2v_train_loader(cfg)
+    loader.set_start_iter(iteration)
+    return next(iter(loader))
+
+
+@torch.no_grad()
+def tapped_maps(model, batch: list[dict], feature: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, C, H, W) ``feature`` maps of the batch and (B,) domains, labeled samples first."""
+    labeled = [x for x in batch if "sem_seg" in x]
+    unlabeled = [x for x in batch if "sem_seg" not in x]
+    parts, domains = [], []
+    for group in (labeled, unlabeled):
+        if group:
+            images = model._images(group)
+            parts.append(model.backbone(images.tensor, out_features=[feature])[feature])
+            domains += [domain_index(x["domain"]) for x in group]
+    return torch.cat(parts), torch.tensor(domains, device=parts[0].device)
+
+
+def inspect_clusters(cfg, iteration: int | None = None) -> ClusterInspection:
+    """Cluster the tapped maps of one training batch exactly like the clustered loss.
+
+    Args:
+        cfg: a config with the clustered loss; ``MODEL.WEIGHTS`` (optional) is loaded.
+        iteration: the training iteration to reproduce; None takes the one after the
+            checkpoint's (0 without a checkpoint).
+    """
+    _require_clustered(cfg)
+    model, checkpoint = load_model(cfg)
+    model.eval()  # the patch embedding has no dropout or batch statistics
+    if iteration is None:
+        iteration = int(checkpoint["iteration"]) + 1 if "iteration" in checkpoint else 0
+    if iteration < 0:
+        raise ValueError(f"iteration must be >= 0, got {iteration}")
+    loss = model.adversarial.clustered_loss
+    feature = model.adversarial.cluster_feature
+    features, domains = tapped_maps(model, training_batch(cfg, iteration), feature)
+    b, c, h, w = features.shape
+    maps = features.reshape(b * c, h * w)
+    map_domains = domains.repeat_interleave(c)
+    clusters = run_kmeans(
+        maps, loss.num_clusters, iteration, backend=loss.backend, max_iter=loss.max_iter
+    )
+    generator = torch.Generator().manual_seed(int(iteration))
+    pairs = sample_balanced_pairs(
+        clusters.labels, map_domains, loss.pairs_per_kind, generator, loss.num_clusters
+    )
+    return ClusterInspection(
+        iteration=iteration,
+        feature=feature,
+        num_clusters=loss.num_clusters,
+        maps=maps.reshape(b * c, h, w).float().cpu().numpy(),
+        labels=clusters.labels.cpu().numpy(),
+        domains=map_domains.cpu().numpy(),
+        samples=np.repeat(np.arange(b), c),
+        channels=np.tile(np.arange(c), b),
+        pair_counts=pairs.counts.cpu().numpy(),
+        inertia=float(clusters.inertia),
+    )
