@@ -3,7 +3,12 @@ sampler and workers, zipped into one mixed batch per step."""
 
 import logging
 
-from detectron2.data import DatasetCatalog, DatasetFromList, build_batch_data_loader
+from detectron2.data import (
+    DatasetCatalog,
+    DatasetFromList,
+    MetadataCatalog,
+    build_batch_data_loader,
+)
 from detectron2.utils import comm
 
 from .mapper import I2VDatasetMapper
@@ -79,6 +84,18 @@ def load_dataset_dicts(names, role: str) -> list[dict]:
     return dicts
 
 
+def check_class_count(names, num_classes: int) -> None:
+    """Labeled training sets must have exactly the classes the head predicts."""
+    for name in names:
+        classes = MetadataCatalog.get(name).get("stuff_classes")
+        if classes is not None and len(classes) != num_classes:
+            raise ValueError(
+                f"Dataset {name!r} has {len(classes)} classes {list(classes)} but "
+                f"MODEL.SEM_SEG_HEAD.NUM_CLASSES is {num_classes}; set NUM_CLASSES to match (the "
+                "class list is stored with the prepared dataset, see datasets/README.md)."
+            )
+
+
 def _stream_seed(cfg, offset: int) -> int:
     seed = cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()
     return int(seed) + offset
@@ -97,6 +114,7 @@ def build_i2v_train_loader(cfg) -> TwoStreamLoader:
             f"DATASETS.TRAIN must be labeled, but e.g. {missing[0]} has no 'sem_seg_file_name'; "
             "put unlabeled datasets in DATASETS.TRAIN_UNLABELED."
         )
+    check_class_count(cfg.DATASETS.TRAIN, cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES)
     workers = cfg.DATALOADER.NUM_WORKERS
     labeled = TrainStream(
         labeled_dicts, mapper, cfg.SOLVER.IMS_PER_BATCH_LABELED, workers, _stream_seed(cfg, 0)

@@ -23,7 +23,7 @@ from detectron2.utils.logger import setup_logger
 
 from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
-from ..evaluation import VideoSemSegEvaluator
+from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
 from .checkpoint import AtomicCheckpointer
 from .hooks import StepSeedHook
 
@@ -86,6 +86,15 @@ class I2VTrainer(DefaultTrainer):
             raise NotImplementedError(
                 f"No evaluator for dataset {dataset_name!r} (evaluator_type={evaluator_type!r}); "
                 "DATASETS.TEST takes labeled splits ('sem_seg' or 'video_sem_seg')."
+            )
+        classes = MetadataCatalog.get(dataset_name).stuff_classes
+        if len(classes) == 2 and cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES > 2:
+            # Foreground/background ground truth (e.g. FBMS without a class table).
+            evaluator = ForegroundBackgroundEvaluator(evaluator)
+        elif len(classes) != cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES:
+            raise ValueError(
+                f"Dataset {dataset_name!r} has {len(classes)} classes {classes} but "
+                f"MODEL.SEM_SEG_HEAD.NUM_CLASSES is {cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES}"
             )
         return DatasetEvaluators([evaluator])
 
