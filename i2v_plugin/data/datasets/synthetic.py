@@ -98,12 +98,17 @@ class SynthParams:
     objects_per_scene: tuple[int, int] = (1, 3)
     # Up to this many small non-class blobs are painted into each background.
     max_distractors: int = 2
+    # Contrast of object textures (stripes, checker, dots, gradient) in [0, 1]: the second
+    # texture colour is pulled towards the first (0 = every object looks solid).
+    texture_contrast: float = 1.0
 
     # --- image domain ---
     # (min, max) object diameter, fraction of the image side.
     image_object_size: tuple[float, float] = (0.30, 0.55)
     # Object centres lie within +-this of the image centre, fraction of the side.
     image_centre_jitter: float = 0.12
+    # Objects are rotated by at most +-this from upright, degrees (180 = any orientation).
+    image_max_rotation: float = 180.0
 
     # --- video domain: content and motion ---
     # (min, max) object diameter at the first frame, fraction of the frame side.
@@ -165,6 +170,8 @@ class SynthParams:
             _require(getattr(self, name) >= 0, name, "must be >= 0")
         for name in ("colour_cast", "noise_read_sigma", "noise_shot_sigma", "camera_shake"):
             _require(getattr(self, name) >= 0, name, "must be >= 0")
+        _require(0 <= self.image_max_rotation <= 180, "image_max_rotation", "must be in [0, 180]")
+        _require(0 <= self.texture_contrast <= 1, "texture_contrast", "must be in [0, 1]")
         _require(self.colour_cast < 1, "colour_cast", "must be < 1 (a channel gain would be <= 0)")
         _require(self.motion_blur_substeps >= 1, "motion_blur_substeps", "must be >= 1")
         _require(self.downsample_factor >= 1, "downsample_factor", "must be >= 1")
@@ -290,7 +297,9 @@ def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.n
         objects_per_scene=params.objects_per_scene,
         object_size=params.image_object_size,
         centre_jitter=params.image_centre_jitter,
+        max_rotation_deg=params.image_max_rotation,
         max_distractors=params.max_distractors,
+        texture_contrast=params.texture_contrast,
     )
     rgb, label = render_scene(scene, time=0.0)
     return to_uint8(rgb), label
@@ -325,6 +334,7 @@ def make_video_sample(
         scale_change=params.video_scale_change,
         rotation_speed_deg=params.video_rotation_speed,
         max_distractors=params.max_distractors,
+        texture_contrast=params.texture_contrast,
     )
     gain = artefact_rng.uniform(*params.low_light_gain)
     gamma = artefact_rng.uniform(*params.low_light_gamma)

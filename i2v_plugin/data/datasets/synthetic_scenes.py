@@ -107,7 +107,11 @@ def _sample_class_ids(rng: np.random.Generator, count: int, top_class: int) -> l
 
 
 def _add_distractors(
-    rng: np.random.Generator, background: np.ndarray, max_count: int, side: float
+    rng: np.random.Generator,
+    background: np.ndarray,
+    max_count: int,
+    side: float,
+    texture_contrast: float = 1.0,
 ) -> np.ndarray:
     """Paint up to ``max_count`` small textured ellipses (no class) into the background."""
     height, width = background.shape[:2]
@@ -121,7 +125,8 @@ def _add_distractors(
         )
         mask = rasterize_ellipse(pose, float(rng.uniform(0.25, 0.6)), height, width)
         u, v = local_coordinates(pose, height, width)
-        background[mask] = render_texture(sample_texture(rng), u[mask], v[mask])
+        texture = sample_texture(rng, texture_contrast)
+        background[mask] = render_texture(texture, u[mask], v[mask])
     return background
 
 
@@ -133,6 +138,8 @@ def sample_image_scene(
     object_size: tuple[float, float],
     centre_jitter: float,
     max_distractors: int,
+    texture_contrast: float = 1.0,
+    max_rotation_deg: float = 180.0,
 ) -> Scene:
     """A still scene of the image domain: large objects near the centre.
 
@@ -146,12 +153,15 @@ def sample_image_scene(
         centre_jitter: object centres are uniform within +-jitter (fraction of the side) of the
             image centre.
         max_distractors: up to this many non-class blobs are painted into the background.
+        texture_contrast: see ``sample_texture`` (shared by all classes and both domains).
+        max_rotation_deg: objects are rotated by U(-this, this) degrees from their upright
+            pose (180 = any orientation); iconic photos show objects mostly upright.
     Returns:
         Scene whose background is image_size x image_size.
     """
     side = float(image_size)
     background = sample_background(rng, image_size, image_size)
-    background = _add_distractors(rng, background, max_distractors, side)
+    background = _add_distractors(rng, background, max_distractors, side, texture_contrast)
     count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
     objects = []
     for class_id in _sample_class_ids(rng, count, top_class):
@@ -160,9 +170,9 @@ def sample_image_scene(
             cx=float(centre[0]),
             cy=float(centre[1]),
             size=float(rng.uniform(*object_size) * side),
-            angle=float(rng.uniform(0, 2 * math.pi)),
+            angle=math.radians(float(rng.uniform(-1, 1)) * max_rotation_deg),
         )
-        objects.append(SceneObject(class_id, sample_texture(rng), pose))
+        objects.append(SceneObject(class_id, sample_texture(rng, texture_contrast), pose))
     return Scene(background, tuple(objects))
 
 
@@ -190,6 +200,7 @@ def sample_video_scene(
     scale_change: float,
     rotation_speed_deg: float,
     max_distractors: int,
+    texture_contrast: float = 1.0,
 ) -> Scene:
     """A moving scene of the video domain: smaller objects anywhere in the frame.
 
@@ -211,13 +222,14 @@ def sample_video_scene(
             clip.
         rotation_speed_deg: rotation speed is uniform in +-this, degrees per frame.
         max_distractors: up to this many non-class blobs in the background.
+        texture_contrast: see ``sample_texture``.
     Returns:
         Scene whose background is (frame_size + 2 border) square.
     """
     side = float(frame_size)
     canvas = frame_size + 2 * border
     background = sample_background(rng, canvas, canvas)
-    background = _add_distractors(rng, background, max_distractors, side)
+    background = _add_distractors(rng, background, max_distractors, side, texture_contrast)
     count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
     steps = max(num_frames - 1, 1)
     low, high = border + centre_margin * side, border + (1 - centre_margin) * side
@@ -234,7 +246,7 @@ def sample_video_scene(
         objects.append(
             SceneObject(
                 class_id=class_id,
-                texture=sample_texture(rng),
+                texture=sample_texture(rng, texture_contrast),
                 start=pose,
                 velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
                 log_scale_rate=float(rng.uniform(-scale_change, scale_change)) / steps,

@@ -44,16 +44,21 @@ class TextureSpec:
     phase: float
 
 
-def sample_texture(rng: np.random.Generator) -> TextureSpec:
+def sample_texture(rng: np.random.Generator, contrast: float = 1.0) -> TextureSpec:
     """Draw an object texture; every class uses this same distribution.
 
-    Always consumes the same number of random draws, so later draws do not depend on the kind.
+    Args:
+        rng: random generator. Always consumes the same number of draws, so later draws do not
+            depend on the kind or the contrast.
+        contrast: the second colour is pulled towards the first by this factor (1 = two
+            independent colours, 0 = every texture looks solid).
     """
     kind = TEXTURE_KINDS[int(rng.integers(len(TEXTURE_KINDS)))]
+    colour_a, colour_b = sample_colour(rng), sample_colour(rng)
     return TextureSpec(
         kind=kind,
-        colour_a=sample_colour(rng),
-        colour_b=sample_colour(rng),
+        colour_a=colour_a,
+        colour_b=(colour_a + contrast * (colour_b - colour_a)).astype(np.float32),
         period=float(rng.uniform(0.12, 0.3)),
         angle=float(rng.uniform(0, math.pi)),
         phase=float(rng.uniform(0, 1)),
