@@ -16,6 +16,7 @@ SYNTH_SPLITS = [
     "i2v_synth_videos_train",
     "i2v_synth_videos_train_labeled",
     "i2v_synth_videos_val",
+    "i2v_synth_images_val_as_video",
 ]
 
 

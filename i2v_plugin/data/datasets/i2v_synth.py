@@ -5,6 +5,8 @@ Splits (root ``$DETECTRON2_DATASETS/i2v_synth``):
   i2v_synth_videos_train             unlabeled: frames decoded from ``videos/mp4/*.mp4``
   i2v_synth_videos_train_labeled     labeled DAVIS-style frame folders of the train sequences
   i2v_synth_videos_val               labeled DAVIS-style frame folders of the val sequences
+  i2v_synth_images_val_as_video      the val images, unlabeled, in the "video" domain (the
+                                     synthetic stand-in for the unlabeled-VOC ablation)
 """
 
 import os
@@ -46,6 +48,14 @@ def load_synth_images(root: str, split: str) -> list[dict]:
         for name in sorted(os.listdir(image_dir))
         if name.endswith(".jpg")
     ]
+
+
+def load_synth_images_as_video(root: str, split: str) -> list[dict]:
+    """The images of ``split`` without labels and with domain "video": still images acting as
+    the discriminators' second domain (the synthetic counterpart of the unlabeled-VOC ablation).
+    """
+    dicts = load_synth_images(root, split)
+    return [{"file_name": d["file_name"], "domain": "video"} for d in dicts]
 
 
 def load_synth_video_frames(root: str, split: str) -> list[dict]:
@@ -99,6 +109,7 @@ _PREDEFINED_SPLITS = {
     "i2v_synth_videos_train": (load_synth_videos, "train", None),
     "i2v_synth_videos_train_labeled": (load_synth_video_frames, "train", "video_sem_seg"),
     "i2v_synth_videos_val": (load_synth_video_frames, "val", "video_sem_seg"),
+    "i2v_synth_images_val_as_video": (load_synth_images_as_video, "val", None),
 }
 
 

@@ -50,6 +50,7 @@ from .synthetic_scenes import (
     sample_video_scene,
 )
 from .synthetic_shapes import SHAPE_NAMES
+from .synthetic_textures import Appearance
 
 # Bump whenever a change to the generator changes its output: it invalidates cached datasets.
 GENERATOR_VERSION = 1
@@ -101,6 +102,11 @@ class SynthParams:
     # Contrast of object textures (stripes, checker, dots, gradient) in [0, 1]: the second
     # texture colour is pulled towards the first (0 = every object looks solid).
     texture_contrast: float = 1.0
+    # (min, max) HSV value (brightness) of object colours and of background colours, shared by
+    # both domains. Darker backgrounds separate figure from ground in the bright images; the
+    # video domain's low light and noise then erode that contrast.
+    object_value: tuple[float, float] = (0.35, 1.0)
+    background_value: tuple[float, float] = (0.25, 1.0)
 
     # --- image domain ---
     # (min, max) object diameter, fraction of the image side.
@@ -162,6 +168,8 @@ class SynthParams:
         _require_range(self, "image_object_size", 0.0, 2.0)
         _require_range(self, "video_object_size", 0.0, 2.0)
         _require_range(self, "video_speed", 0.0, None)
+        _require_range(self, "object_value", 0.0, 1.0)
+        _require_range(self, "background_value", 0.0, 1.0)
         _require_range(self, "low_light_gain", 0.0, None)
         _require_range(self, "low_light_gamma", 0.0, None)
         _require(0 <= self.image_centre_jitter <= 0.5, "image_centre_jitter", "must be in [0, 0.5]")
@@ -283,6 +291,14 @@ def _top_class(index: int) -> int:
     return 1 + index % NUM_SHAPE_CLASSES
 
 
+def _appearance(params: SynthParams) -> Appearance:
+    return Appearance(
+        texture_contrast=params.texture_contrast,
+        object_value=params.object_value,
+        background_value=params.background_value,
+    )
+
+
 def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.ndarray, np.ndarray]:
     """Render image ``index`` of ``split``.
 
@@ -299,7 +315,7 @@ def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.n
         centre_jitter=params.image_centre_jitter,
         max_rotation_deg=params.image_max_rotation,
         max_distractors=params.max_distractors,
-        texture_contrast=params.texture_contrast,
+        appearance=_appearance(params),
     )
     rgb, label = render_scene(scene, time=0.0)
     return to_uint8(rgb), label
@@ -334,7 +350,7 @@ def make_video_sample(
         scale_change=params.video_scale_change,
         rotation_speed_deg=params.video_rotation_speed,
         max_distractors=params.max_distractors,
-        texture_contrast=params.texture_contrast,
+        appearance=_appearance(params),
     )
     gain = artefact_rng.uniform(*params.low_light_gain)
     gamma = artefact_rng.uniform(*params.low_light_gamma)

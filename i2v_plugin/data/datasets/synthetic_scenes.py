@@ -18,7 +18,7 @@ from .synthetic_shapes import (
     rasterize_ellipse,
     rasterize_shape,
 )
-from .synthetic_textures import TextureSpec, render_texture, sample_background, sample_texture
+from .synthetic_textures import Appearance, TextureSpec, render_texture, sample_background, sample_texture
 
 NUM_SHAPE_CLASSES = len(SHAPE_NAMES)
 
@@ -111,7 +111,7 @@ def _add_distractors(
     background: np.ndarray,
     max_count: int,
     side: float,
-    texture_contrast: float = 1.0,
+    appearance: Appearance = Appearance(),
 ) -> np.ndarray:
     """Paint up to ``max_count`` small textured ellipses (no class) into the background."""
     height, width = background.shape[:2]
@@ -125,7 +125,7 @@ def _add_distractors(
         )
         mask = rasterize_ellipse(pose, float(rng.uniform(0.25, 0.6)), height, width)
         u, v = local_coordinates(pose, height, width)
-        texture = sample_texture(rng, texture_contrast)
+        texture = sample_texture(rng, appearance)
         background[mask] = render_texture(texture, u[mask], v[mask])
     return background
 
@@ -138,7 +138,7 @@ def sample_image_scene(
     object_size: tuple[float, float],
     centre_jitter: float,
     max_distractors: int,
-    texture_contrast: float = 1.0,
+    appearance: Appearance = Appearance(),
     max_rotation_deg: float = 180.0,
 ) -> Scene:
     """A still scene of the image domain: large objects near the centre.
@@ -153,15 +153,15 @@ def sample_image_scene(
         centre_jitter: object centres are uniform within +-jitter (fraction of the side) of the
             image centre.
         max_distractors: up to this many non-class blobs are painted into the background.
-        texture_contrast: see ``sample_texture`` (shared by all classes and both domains).
+        appearance: colour ranges and texture contrast (shared by all classes and domains).
         max_rotation_deg: objects are rotated by U(-this, this) degrees from their upright
             pose (180 = any orientation); iconic photos show objects mostly upright.
     Returns:
         Scene whose background is image_size x image_size.
     """
     side = float(image_size)
-    background = sample_background(rng, image_size, image_size)
-    background = _add_distractors(rng, background, max_distractors, side, texture_contrast)
+    background = sample_background(rng, image_size, image_size, appearance)
+    background = _add_distractors(rng, background, max_distractors, side, appearance)
     count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
     objects = []
     for class_id in _sample_class_ids(rng, count, top_class):
@@ -172,7 +172,7 @@ def sample_image_scene(
             size=float(rng.uniform(*object_size) * side),
             angle=math.radians(float(rng.uniform(-1, 1)) * max_rotation_deg),
         )
-        objects.append(SceneObject(class_id, sample_texture(rng, texture_contrast), pose))
+        objects.append(SceneObject(class_id, sample_texture(rng, appearance), pose))
     return Scene(background, tuple(objects))
 
 
@@ -200,7 +200,7 @@ def sample_video_scene(
     scale_change: float,
     rotation_speed_deg: float,
     max_distractors: int,
-    texture_contrast: float = 1.0,
+    appearance: Appearance = Appearance(),
 ) -> Scene:
     """A moving scene of the video domain: smaller objects anywhere in the frame.
 
@@ -222,14 +222,14 @@ def sample_video_scene(
             clip.
         rotation_speed_deg: rotation speed is uniform in +-this, degrees per frame.
         max_distractors: up to this many non-class blobs in the background.
-        texture_contrast: see ``sample_texture``.
+        appearance: see ``sample_image_scene``.
     Returns:
         Scene whose background is (frame_size + 2 border) square.
     """
     side = float(frame_size)
     canvas = frame_size + 2 * border
-    background = sample_background(rng, canvas, canvas)
-    background = _add_distractors(rng, background, max_distractors, side, texture_contrast)
+    background = sample_background(rng, canvas, canvas, appearance)
+    background = _add_distractors(rng, background, max_distractors, side, appearance)
     count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
     steps = max(num_frames - 1, 1)
     low, high = border + centre_margin * side, border + (1 - centre_margin) * side
@@ -246,7 +246,7 @@ def sample_video_scene(
         objects.append(
             SceneObject(
                 class_id=class_id,
-                texture=sample_texture(rng, texture_contrast),
+                texture=sample_texture(rng, appearance),
                 start=pose,
                 velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
                 log_scale_rate=float(rng.uniform(-scale_change, scale_change)) / steps,

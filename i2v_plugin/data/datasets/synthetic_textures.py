@@ -14,13 +14,33 @@ from PIL import Image
 TEXTURE_KINDS = ("solid", "stripes", "checker", "dots", "gradient")
 
 
-def sample_colour(rng: np.random.Generator, min_value: float = 0.35) -> np.ndarray:
-    """A random RGB colour: uniform hue, saturation in [0.2, 1], value in [min_value, 1].
+@dataclass(frozen=True)
+class Appearance:
+    """Colour statistics shared by every class and both domains.
+
+    Attributes:
+        texture_contrast: the second texture colour is pulled towards the first by this factor
+            (1 = two independent colours, 0 = every texture looks solid).
+        object_value: (min, max) HSV value (brightness) of object colours.
+        background_value: (min, max) HSV value of background colours. Backgrounds darker than
+            the objects make figure/ground easy in the bright image domain; the video domain's
+            low light then shrinks that contrast.
+    """
+
+    texture_contrast: float = 1.0
+    object_value: tuple[float, float] = (0.35, 1.0)
+    background_value: tuple[float, float] = (0.25, 1.0)
+
+
+def sample_colour(
+    rng: np.random.Generator, value: tuple[float, float] = (0.35, 1.0)
+) -> np.ndarray:
+    """A random RGB colour: uniform hue, saturation in [0.2, 1], HSV value uniform in ``value``.
 
     Returns:
         (3,) float32 array in [0, 1].
     """
-    hue, sat, val = rng.uniform(0, 1), rng.uniform(0.2, 1.0), rng.uniform(min_value, 1.0)
+    hue, sat, val = rng.uniform(0, 1), rng.uniform(0.2, 1.0), rng.uniform(*value)
     return np.array(colorsys.hsv_to_rgb(hue, sat, val), dtype=np.float32)
 
 
@@ -44,17 +64,18 @@ class TextureSpec:
     phase: float
 
 
-def sample_texture(rng: np.random.Generator, contrast: float = 1.0) -> TextureSpec:
+def sample_texture(rng: np.random.Generator, appearance: Appearance = Appearance()) -> TextureSpec:
     """Draw an object texture; every class uses this same distribution.
 
     Args:
         rng: random generator. Always consumes the same number of draws, so later draws do not
             depend on the kind or the contrast.
-        contrast: the second colour is pulled towards the first by this factor (1 = two
-            independent colours, 0 = every texture looks solid).
+        appearance: object colour range and texture contrast.
     """
     kind = TEXTURE_KINDS[int(rng.integers(len(TEXTURE_KINDS)))]
-    colour_a, colour_b = sample_colour(rng), sample_colour(rng)
+    value = appearance.object_value
+    colour_a, colour_b = sample_colour(rng, value), sample_colour(rng, value)
+    contrast = appearance.texture_contrast
     return TextureSpec(
         kind=kind,
         colour_a=colour_a,
@@ -104,15 +125,19 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int, cells: int) 
     return np.asarray(Image.fromarray(grid).resize((width, height), Image.BICUBIC))
 
 
-def sample_background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+def sample_background(
+    rng: np.random.Generator, height: int, width: int, appearance: Appearance = Appearance()
+) -> np.ndarray:
     """A random smooth textured background field (shared by both domains).
 
-    Two colours blended by low-frequency noise, a linear brightness gradient, and faint stripes.
+    Two colours (value range ``appearance.background_value``) blended by low-frequency noise, a
+    linear brightness gradient, and faint stripes.
 
     Returns:
         (height, width, 3) float32 RGB in [0, 1].
     """
-    colour_a, colour_b = sample_colour(rng, 0.25), sample_colour(rng, 0.25)
+    value = appearance.background_value
+    colour_a, colour_b = sample_colour(rng, value), sample_colour(rng, value)
     blend = smooth_noise(rng, height, width, int(rng.integers(3, 7)))[..., None]
     field = (1 - blend) * colour_a + blend * colour_b
 
