@@ -10,7 +10,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
-DEMO_CONFIG ?= configs/synthetic/swin_source_only.yaml
+DEMO_CONFIG ?= configs/synthetic/swin_clustered.yaml
 DEMO_OUTPUT ?= output/demo
 
 # pip prints one warning per package for index folders that lack it; drop those lines only.

@@ -4,8 +4,14 @@
   python tools/benchmark.py --suite train --out bench.json
       ratio_spatial / ratio_clustered / ratio_global (step time vs source-only, synthetic config)
       kmeans_speedup / kmeans_inertia_rel (torch K-means vs scikit-learn, 768 maps of 56x56)
+  python tools/benchmark.py --suite data --out data.json
+      video_frames_per_s / data_vs_train (unlabeled video stream vs the clustered step's need),
+      index_videos_per_s / index_reload_s (video-folder index build and reload)
+  python tools/benchmark.py --suite predict --out predict.json [--device cuda]
+      end-to-end predict frames/s vs forward-only frames/s (ratio, target >= 0.85)
 
-Needs the synthetic benchmark (python datasets/prepare_synthetic.py).
+Every figure of a suite is measured in the same run. Needs the synthetic benchmark
+(python datasets/prepare_synthetic.py).
 """
 
 import argparse

@@ -130,6 +130,19 @@ class I2VTrainer(DefaultTrainer):
             hooks.insert(0, StepSeedHook(self.cfg.SEED))
         return hooks
 
+    @classmethod
+    def test(cls, cfg, model, evaluators=None):
+        """Detectron2's test, always keyed by dataset: ``{dataset: {task: {metric: value}}}``.
+
+        (Detectron2 drops the dataset level when ``DATASETS.TEST`` holds a single dataset; the
+        summary table and ``final_results.json`` need it.)
+        """
+        results = super().test(cfg, model, evaluators)
+        names = list(cfg.DATASETS.TEST)
+        if len(names) == 1 and results and names[0] not in results:
+            results = {names[0]: results}
+        return results
+
     def train(self):
         """Train to ``SOLVER.MAX_ITER``; returns the final evaluation's results (main process)."""
         super().train()

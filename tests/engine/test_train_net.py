@@ -40,6 +40,17 @@ def test_train_20_iterations_then_evaluate_both_domains(synth_root, tmp_path):
     assert {"loss_sem_seg", "loss_adv_cluster", "i2v/grl_coeff", "i2v/cluster_disc_acc"} <= logged
     assert (tmp_path / "model_final.pth").exists()
 
+    # --eval-only on a single dataset keeps the dataset level (Detectron2 drops it otherwise).
+    evaluated = run_train_net(
+        "configs/synthetic/swin_clustered.yaml",
+        tmp_path / "eval",
+        "MODEL.WEIGHTS", str(tmp_path / "model_final.pth"),
+        "DATASETS.TEST", "('i2v_synth_videos_val',)",
+        extra_args=["--eval-only"],
+    )  # fmt: skip
+    row = next(line for line in evaluated.stdout.splitlines() if line.startswith("i2v_synth_"))
+    assert row.split()[0] == "i2v_synth_videos_val" and "nan" not in row
+
 
 def test_resume_continues_exactly(synth_root, tmp_path):
     opts = [

@@ -18,7 +18,14 @@ from .synthetic_shapes import (
     rasterize_ellipse,
     rasterize_shape,
 )
-from .synthetic_textures import Appearance, TextureSpec, render_texture, sample_background, sample_texture
+from .synthetic_textures import (
+    DEFAULT_APPEARANCE,
+    Appearance,
+    TextureSpec,
+    render_texture,
+    sample_background,
+    sample_texture,
+)
 
 NUM_SHAPE_CLASSES = len(SHAPE_NAMES)
 
@@ -111,7 +118,7 @@ def _add_distractors(
     background: np.ndarray,
     max_count: int,
     side: float,
-    appearance: Appearance = Appearance(),
+    appearance: Appearance = DEFAULT_APPEARANCE,
 ) -> np.ndarray:
     """Paint up to ``max_count`` small textured ellipses (no class) into the background."""
     height, width = background.shape[:2]
@@ -138,7 +145,7 @@ def sample_image_scene(
     object_size: tuple[float, float],
     centre_jitter: float,
     max_distractors: int,
-    appearance: Appearance = Appearance(),
+    appearance: Appearance = DEFAULT_APPEARANCE,
     max_rotation_deg: float = 180.0,
 ) -> Scene:
     """A still scene of the image domain: large objects near the centre.
@@ -200,7 +207,7 @@ def sample_video_scene(
     scale_change: float,
     rotation_speed_deg: float,
     max_distractors: int,
-    appearance: Appearance = Appearance(),
+    appearance: Appearance = DEFAULT_APPEARANCE,
 ) -> Scene:
     """A moving scene of the video domain: smaller objects anywhere in the frame.
 

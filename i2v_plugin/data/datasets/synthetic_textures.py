@@ -32,9 +32,11 @@ class Appearance:
     background_value: tuple[float, float] = (0.25, 1.0)
 
 
-def sample_colour(
-    rng: np.random.Generator, value: tuple[float, float] = (0.35, 1.0)
-) -> np.ndarray:
+# The appearance used when a caller gives none.
+DEFAULT_APPEARANCE = Appearance()
+
+
+def sample_colour(rng: np.random.Generator, value: tuple[float, float] = (0.35, 1.0)) -> np.ndarray:
     """A random RGB colour: uniform hue, saturation in [0.2, 1], HSV value uniform in ``value``.
 
     Returns:
@@ -64,7 +66,9 @@ class TextureSpec:
     phase: float
 
 
-def sample_texture(rng: np.random.Generator, appearance: Appearance = Appearance()) -> TextureSpec:
+def sample_texture(
+    rng: np.random.Generator, appearance: Appearance = DEFAULT_APPEARANCE
+) -> TextureSpec:
     """Draw an object texture; every class uses this same distribution.
 
     Args:
@@ -126,7 +130,7 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int, cells: int) 
 
 
 def sample_background(
-    rng: np.random.Generator, height: int, width: int, appearance: Appearance = Appearance()
+    rng: np.random.Generator, height: int, width: int, appearance: Appearance = DEFAULT_APPEARANCE
 ) -> np.ndarray:
     """A random smooth textured background field (shared by both domains).
 
