@@ -70,10 +70,22 @@ def render_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def render_commands(runs: list[dict]) -> str:
+    """One exact ``train_net.py`` command per run name (its lowest seed), as a Markdown list;
+    the other seeds differ only in ``SEED`` and ``OUTPUT_DIR``."""
+    first = {}
+    for run in sorted(runs, key=lambda r: r["seed"]):
+        if "command" in run:
+            first.setdefault(run["name"], run["command"])
+    lines = ["Commands (lowest seed shown; the others change only `SEED` and `OUTPUT_DIR`):", ""]
+    lines += [f"- {name}: `{command}`" for name, command in first.items()]
+    return "\n".join(lines)
+
+
 def update_results_doc(doc_path: str, runs: list[dict]) -> None:
     """Rewrite the generated table region of ``doc_path`` (appended if the markers are absent)."""
     text = open(doc_path).read() if os.path.exists(doc_path) else "# Results\n"
-    block = f"{BEGIN}\n{render_table(runs)}\n{END}"
+    block = f"{BEGIN}\n{render_table(runs)}\n\n{render_commands(runs)}\n{END}"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         text = head + block + rest.split(END, 1)[1]
