@@ -18,7 +18,9 @@ import argparse
 import importlib
 import json
 import os
+import platform
 import sys
+import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
@@ -29,6 +31,21 @@ SUITES = {
     "data": "i2v_plugin.benchmark.data_suite",
     "predict": "i2v_plugin.benchmark.predict_suite",
 }
+
+
+def machine_info(device: str) -> dict:
+    """Where the figures were measured: device, its name, CPU count, threads, torch version."""
+    import torch
+
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()
+    return {
+        "device": device,
+        "device_name": name or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
 
 
 def main(argv=None):
@@ -48,7 +65,7 @@ def main(argv=None):
     table = figures.pop("_table")
     print(table)
     with open(args.out, "w") as f:
-        json.dump({"suite": args.suite, "device": args.device, **figures}, f, indent=2)
+        json.dump({"suite": args.suite, **machine_info(args.device), **figures}, f, indent=2)
     print(f"wrote {args.out}")
 
 

@@ -88,3 +88,23 @@ def test_missing_dataset_root_names_path_and_command(tmp_path):
     assert proc.returncode != 0
     expected = os.path.join(str(tmp_path / "nowhere"), "i2v_synth", "images", "train")
     assert expected in proc.stderr and "python datasets/prepare_synthetic.py" in proc.stderr
+
+
+def test_two_process_cpu_run_through_launch_trains_clustered(synth_root, tmp_path):
+    # Two CPU processes through Detectron2's launch (gloo), DDP over the whole model including
+    # the discriminators, without find_unused_parameters.
+    proc = run_train_net(
+        "configs/synthetic/swin_clustered.yaml",
+        tmp_path,
+        "SOLVER.MAX_ITER", "3",
+        "SOLVER.IMS_PER_BATCH_LABELED", "4",
+        "SOLVER.IMS_PER_BATCH_UNLABELED", "4",
+        "DATASETS.TEST", "()",
+        extra_args=["--num-gpus", "2", "--dist-url", "auto"],
+    )  # fmt: skip
+    assert "World size: 2" in proc.stdout + proc.stderr
+    metrics = [json.loads(line) for line in (tmp_path / "metrics.json").read_text().splitlines()]
+    assert max(m["iteration"] for m in metrics) == 2
+    logged = [m for m in metrics if "total_loss" in m]
+    assert logged and all("loss_adv_cluster" in m for m in logged)
+    assert (tmp_path / "model_final.pth").exists()
