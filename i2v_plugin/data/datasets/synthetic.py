@@ -78,8 +78,8 @@ class SynthParams:
     Fractions of the side refer to the image side (image domain) or the frame side (video
     domain). "(min, max)" fields are ranges sampled uniformly per object or per video.
 
-    The defaults are calibrated for the small CPU Swin of configs/synthetic (docs/RESULTS.md,
-    "Calibrating the benchmark"): one object per scene, 64 px, objects brighter than the
+    The defaults are calibrated for the small CPU Swin of configs/synthetic (datasets/README.md,
+    measured figures in docs/RESULTS.md): one object per scene, 64 px, objects brighter than the
     background, so the image task is learnable in minutes; the video domain keeps every
     degradation, smaller objects and any orientation, which opens the domain gap.
     """
