@@ -108,12 +108,12 @@ def test_r101_training_step_per_adversarial_mode(r101, mode):
 
 
 def test_inference_at_any_input_size(r101):
-    _, model = r101
+    cfg, model = r101
     model.eval()
     inputs = [{"image": torch.zeros(3, 50, 70, dtype=torch.uint8), "height": 100, "width": 140}]
     with torch.no_grad():
         out = model(inputs)
-    assert out[0]["sem_seg"].shape == (11, 100, 140)
+    assert out[0]["sem_seg"].shape == (cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES, 100, 140)
     model.train()
 
 
@@ -201,7 +201,7 @@ def test_swin_ablation_configs_of_tables_4_5_and_cluster_counts(folder):
     if folder == "configs":
         assert list(fbms.DATASETS.TRAIN_UNLABELED) == ["fbms59_unlabeled_train"]
         assert list(fbms.DATASETS.TEST) == ["fbms59_val"]
-        assert list(voc.DATASETS.TRAIN_UNLABELED) == ["voc2012_unlabeled_train"]
+        assert list(voc.DATASETS.TRAIN_UNLABELED) == ["voc2012_unlabeled_train_as_video"]
         labeled = tiny_cfg(f"{folder}/swin_fbms_labeled.yaml")
         assert list(labeled.DATASETS.TRAIN) == ["fbms59_train_labeled"]
     for cfg in (fbms, voc):
