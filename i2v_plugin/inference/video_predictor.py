@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from .background import BackgroundConsumer, BackgroundIterator
@@ -53,6 +54,16 @@ class PredictionSummary:
     @property
     def frames_per_s(self) -> float:
         return self.num_frames / self.seconds if self.seconds > 0 else float("nan")
+
+
+def default_writer_threads(device) -> int:
+    """Writer threads that will not steal cores from the model: up to 4 on a GPU, and only the
+    cores torch's own threads leave free on a CPU (at least 1; extra threads on a busy CPU
+    stall torch's parallel regions and slow the whole pipeline)."""
+    cores = os.cpu_count() or 1
+    if torch.device(device).type == "cpu":
+        cores -= torch.get_num_threads()
+    return int(min(4, max(1, cores)))
 
 
 def _input_batches(source: FrameSource, predictor: FramePredictor, batch_size: int) -> Iterator:
@@ -129,7 +140,7 @@ def predict_video(
     overwrite: bool = False,
     progress: bool = True,
     queue_batches: int = 4,
-    writer_threads: int = 4,
+    writer_threads: int | None = None,
     preset: str = "ultrafast",
 ) -> PredictionSummary:
     """Segment every frame of ``source`` and write masks and the overlay video to ``output_dir``.
@@ -145,7 +156,8 @@ def predict_video(
         overwrite: replace mask PNGs left in ``output_dir/masks`` by an earlier run.
         progress: show a tqdm progress bar (frames).
         queue_batches: batches buffered between the stages (bounds memory).
-        writer_threads: threads saving masks and blending overlays.
+        writer_threads: threads saving masks and blending overlays; None picks
+            ``default_writer_threads`` for the predictor's device.
         preset: x264 preset of the overlay video ("ultrafast": the encoder must keep up with a
             GPU; the video is a preview, so a larger file is the better trade).
     Returns:
@@ -165,6 +177,8 @@ def predict_video(
     frame_work = partial(
         _finish_frame, alpha=alpha, side_by_side=side_by_side, background=background
     )
+    if writer_threads is None:
+        writer_threads = default_writer_threads(predictor.device)
     writer_threads = max(1, writer_threads)
     pool = ThreadPoolExecutor(max_workers=writer_threads, thread_name_prefix="predict-frame")
     write = partial(

@@ -233,3 +233,14 @@ def test_help_has_usage_examples(predict_tool, capsys):
     with pytest.raises(SystemExit):
         predict_tool.main(["--help"])
     assert "--side-by-side" in capsys.readouterr().out
+
+
+def test_writer_threads_leave_torch_its_cores(monkeypatch):
+    from i2v_plugin.inference.video_predictor import default_writer_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 14)
+    assert default_writer_threads("cpu") == 2
+    assert default_writer_threads("cuda") == 4  # the CPU is free while the GPU runs the model
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 16)
+    assert default_writer_threads("cpu") == 1
