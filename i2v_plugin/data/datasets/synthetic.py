@@ -94,7 +94,7 @@ class SynthParams:
     num_train_images: int = 4000
     num_val_images: int = 200
     # Number of videos per split.
-    num_train_videos: int = 40
+    num_train_videos: int = 200
     num_val_videos: int = 20
     # Frames per video.
     frames_per_video: int = 24
