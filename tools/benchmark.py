@@ -8,7 +8,10 @@
       video_frames_per_s / data_vs_train (unlabeled video stream vs the clustered step's need),
       index_videos_per_s / index_reload_s (video-folder index build and reload)
   python tools/benchmark.py --suite predict --out predict.json [--device cuda]
-      end-to-end predict frames/s vs forward-only frames/s (ratio, target >= 0.85)
+                            [--config configs/swin_clustered.yaml --frame-size 480]
+      end-to-end predict frames/s vs forward-only frames/s (ratio, target >= 0.85); by default
+      the small synthetic Swin on the 64 px synthetic val frames, or any config on generated
+      frames of a chosen size (the paper network at DAVIS resolution on a GPU)
 
 Every figure of a suite is measured in the same run. Needs the synthetic benchmark
 (python datasets/prepare_synthetic.py).
@@ -56,12 +59,30 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="JSON file to write the figures to")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--rounds", type=int, default=20, help="timed steps per mode")
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="predict suite: model config (default configs/synthetic/swin_source_only.yaml)",
+    )
+    parser.add_argument(
+        "--frame-size",
+        type=int,
+        default=0,
+        help="predict suite: side of generated square frames (0 = synthetic val frames)",
+    )
     args = parser.parse_args(argv)
+    if args.suite != "predict" and (args.config or args.frame_size):
+        parser.error("--config and --frame-size apply to --suite predict only")
 
     import i2v_plugin  # noqa: F401  (registers datasets and models)
 
     suite = importlib.import_module(SUITES[args.suite])
-    figures = suite.run(REPO_ROOT, device=args.device, rounds=args.rounds)
+    options = {}
+    if args.suite == "predict":
+        options = {"frame_size": args.frame_size}
+        if args.config:
+            options["config"] = args.config
+    figures = suite.run(REPO_ROOT, device=args.device, rounds=args.rounds, **options)
     table = figures.pop("_table")
     print(table)
     with open(args.out, "w") as f:

@@ -51,12 +51,18 @@ def _generated_frames(num_frames: int, size: int = CLIP_SIZE) -> list[np.ndarray
     return frames
 
 
-def write_benchmark_clip(path: str, num_frames: int) -> str:
-    """Encode a ``num_frames`` clip at ``CLIP_FPS`` to ``path``; returns where frames came from."""
-    frames = _val_frames(num_frames)
+def write_benchmark_clip(path: str, num_frames: int, frame_size: int = 0) -> str:
+    """Encode a ``num_frames`` clip at ``CLIP_FPS`` to ``path``; returns where frames came from.
+
+    ``frame_size`` 0 uses the synthetic val frames (generated ones if the benchmark is not
+    prepared); a positive (even) value generates ``frame_size`` x ``frame_size`` frames instead,
+    e.g. 480 to time the pipeline at DAVIS resolution.
+    """
+    frames = _val_frames(num_frames) if frame_size <= 0 else None
     origin = "i2v_synth_videos_val"
     if frames is None:
-        frames, origin = _generated_frames(num_frames), "generated"
+        size = frame_size if frame_size > 0 else CLIP_SIZE
+        frames, origin = _generated_frames(num_frames, size), f"generated {size} px"
     write_video(path, frames, CLIP_FPS)
     return origin
 
@@ -77,6 +83,7 @@ def run(
     repeats: int = 3,
     config: str = SOURCE_ONLY_CONFIG,
     weights: str = "",
+    frame_size: int = 0,
 ) -> dict:
     """Figures of the predict suite, plus a printable table under the key "_table".
 
@@ -88,6 +95,8 @@ def run(
         repeats: alternating passes of each kind (medians are reported).
         config: model config, relative to ``repo_root``.
         weights: checkpoint; "" keeps the random init (speed does not depend on the weights).
+        frame_size: 0 = the synthetic val frames (64 px); > 0 = generated square frames of
+            this side (``write_benchmark_clip``).
     Returns:
         predict_fps, model_fps, predict_vs_model (target >= 0.85), num_frames, batch_size.
     """
@@ -96,7 +105,7 @@ def run(
     num_frames = rounds * batch_size
     with tempfile.TemporaryDirectory(prefix="i2v_predict_bench_") as tmp:
         clip = os.path.join(tmp, "clip.mp4")
-        origin = write_benchmark_clip(clip, num_frames)
+        origin = write_benchmark_clip(clip, num_frames, frame_size)
         frames = list(open_frame_source(clip).frames())
         inputs = [predictor.preprocess(f) for f in frames]
         batches = [inputs[i : i + batch_size] for i in range(0, len(inputs), batch_size)]
