@@ -32,6 +32,7 @@ from detectron2.utils import comm
 from detectron2.utils.file_io import PathManager
 
 from i2v_plugin.data.label_io import load_label_for_evaluator
+from i2v_plugin.modeling.class_map import class_map
 
 from .video_metrics import (
     boundary_f_measure,
@@ -162,7 +163,7 @@ class VideoSemSegEvaluator(SemSegEvaluator):
             outputs: dicts with "sem_seg", a (C, H, W) float tensor of logits.
         """
         for inp, out in zip(inputs, outputs):
-            pred = np.asarray(out["sem_seg"].argmax(dim=0).to(torch.device("cpu")), dtype=np.int64)
+            pred = np.asarray(class_map(out["sem_seg"]).to(torch.device("cpu")), dtype=np.int64)
             gt = self.sem_seg_loading_fn(self.input_file_to_gt_file[inp["file_name"]], dtype=int)
             key = str(inp.get("video_id", inp["file_name"]))
             stats = self._sequences.get(key)

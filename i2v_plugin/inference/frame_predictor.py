@@ -9,6 +9,7 @@ from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 
 from ..data.mapper import build_augmentations
+from ..modeling.class_map import class_map
 
 # Palette PNGs store one byte per pixel.
 MAX_CLASSES = 256
@@ -81,7 +82,7 @@ class FramePredictor:
     @torch.inference_mode()
     def predict(self, inputs: list[dict]) -> list[np.ndarray]:
         """Class maps (argmax of the logits) for preprocessed inputs: (height, width) uint8 each."""
-        classes = [logit.argmax(0).to(torch.uint8) for logit in self.logits(inputs)]
+        classes = [class_map(logit).to(torch.uint8) for logit in self.logits(inputs)]
         if len({c.shape for c in classes}) == 1:
             # One device-to-host copy for the batch.
             return list(torch.stack(classes).cpu().numpy())
