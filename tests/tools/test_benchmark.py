@@ -15,6 +15,7 @@ def test_predict_suite_writes_figures_on_generated_frames(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["suite"] == "predict" and figures["device"] == "cpu"
     assert figures["num_frames"] == 2 * figures["batch_size"]
+    assert figures["clip"] == "generated 48 px"
     assert figures["predict_fps"] > 0 and figures["model_fps"] > 0
     ratio = figures["predict_fps"] / figures["model_fps"]
     assert figures["predict_vs_model"] == pytest.approx(ratio)
