@@ -63,12 +63,12 @@ def write_benchmark_clip(path: str, num_frames: int, frame_size: int = 0) -> str
     prepared); a positive (even) value generates ``frame_size`` x ``frame_size`` frames instead,
     e.g. 480 to time the pipeline at DAVIS resolution.
     """
-    frames, origin = None, "i2v_synth_videos_val"
-    if frame_size <= 0:
-        frames = _val_frames(num_frames)
-        frame_size = CLIP_SIZE  # the stand-in size if the benchmark is not prepared
-    if frames is None:
-        frames, origin = _generated_frames(num_frames, frame_size), f"generated {frame_size} px"
+    frames = _val_frames(num_frames) if frame_size <= 0 else None
+    if frames is not None:
+        origin = "i2v_synth_videos_val"
+    else:
+        size = frame_size if frame_size > 0 else CLIP_SIZE  # stand-in for unprepared val frames
+        frames, origin = _generated_frames(num_frames, size), f"generated {size} px"
     write_video(path, frames, CLIP_FPS)
     return origin
 
