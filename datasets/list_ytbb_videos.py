@@ -10,16 +10,10 @@ datasets/README.md).
 """
 
 import argparse
-import os
 import sys
 from collections import Counter
 
-# Run from a checkout without installing the package.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.data.datasets.ytbb_csv import read_ytbb_videos  # noqa: E402
+from i2v_plugin.data.prepare.ytbb_csv import read_ytbb_videos
 
 
 def main(argv=None) -> int:

@@ -16,16 +16,9 @@ import argparse
 import os
 import sys
 
-# Run from a checkout without installing the package.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.data.datasets.classes import (  # noqa: E402
-    DEFAULT_SHARED_CLASSES,
-    load_shared_classes,
-)
-from i2v_plugin.data.datasets.coco_stuff import SPLITS, prepare_coco_stuff  # noqa: E402
+from i2v_plugin.data.datasets.classes import DEFAULT_SHARED_CLASSES, load_shared_classes
+from i2v_plugin.data.datasets.coco_stuff import SPLITS
+from i2v_plugin.data.prepare.coco_stuff import prepare_coco_stuff
 
 
 def datasets_root() -> str:

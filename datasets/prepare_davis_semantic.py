@@ -17,15 +17,7 @@ import argparse
 import os
 import sys
 
-# Run from a checkout without installing the package.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.data.datasets.davis_semantic import (  # noqa: E402
-    parse_classes_option,
-    prepare_davis_semantic,
-)
+from i2v_plugin.data.prepare.davis_semantic import parse_classes_option, prepare_davis_semantic
 
 
 def parse_args(argv=None) -> argparse.Namespace:

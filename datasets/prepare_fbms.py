@@ -19,20 +19,9 @@ import argparse
 import os
 import sys
 
-# Run from a checkout without installing the package.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.data.datasets.classes import (  # noqa: E402
-    load_shared_classes,
-    stored_or_default_classes,
-)
-from i2v_plugin.data.datasets.fbms_groundtruth import (  # noqa: E402
-    FOREGROUND_CLASSES,
-    load_class_table,
-    prepare_fbms_split,
-)
+from i2v_plugin.data.datasets.classes import load_shared_classes, stored_or_default_classes
+from i2v_plugin.data.datasets.fbms import FOREGROUND_CLASSES
+from i2v_plugin.data.prepare.fbms_groundtruth import load_class_table, prepare_fbms_split
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -13,12 +13,7 @@ import os
 import sys
 import time
 
-# Run from a checkout without installing the package.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.data.datasets.synthetic import (  # noqa: E402
+from i2v_plugin.synth.generator import (
     SynthParams,
     generate_synthetic,
     is_up_to_date,

@@ -12,15 +12,9 @@ this first just moves the wait (and the progress bar) out of training start-up.
 
 import argparse
 import logging
-import os
 import sys
 
-# Run from a checkout without installing the package.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.data.video_index import build_video_index  # noqa: E402
+from i2v_plugin.data.video_index import build_video_index
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -6,6 +6,8 @@ are reused), then merge the YAML file and the command line.
 
 from detectron2.config import CfgNode as CN
 
+from .modeling.adversarial.clustering import DEFAULT_MAX_ITER
+
 
 def add_i2v_config(cfg):
     """Add the i2v keys to ``cfg`` in place.
@@ -18,7 +20,8 @@ def add_i2v_config(cfg):
     # ---- data: two training streams (labeled, unlabeled) --------------------------------------
     # Registered datasets whose samples carry no label; they feed the adversarial losses only.
     cfg.DATASETS.TRAIN_UNLABELED = ()
-    # Labeled samples per training batch, summed over all GPUs.
+    # Labeled samples per training batch, summed over all GPUs. (Detectron2's SOLVER.IMS_PER_BATCH
+    # is not read; SOLVER.REFERENCE_WORLD_SIZE scales these two sizes, see I2VTrainer.)
     cfg.SOLVER.IMS_PER_BATCH_LABELED = 4
     # Unlabeled samples per training batch, summed over all GPUs (ignored when no adversarial loss).
     cfg.SOLVER.IMS_PER_BATCH_UNLABELED = 4
@@ -123,6 +126,6 @@ def add_i2v_config(cfg):
     # K-means implementation: "torch" (on the model's device) or "sklearn" (reference).
     cfg.MODEL.I2V.CLUSTER.BACKEND = "torch"
     # Maximum Lloyd iterations per training step.
-    cfg.MODEL.I2V.CLUSTER.MAX_ITER = 30
+    cfg.MODEL.I2V.CLUSTER.MAX_ITER = DEFAULT_MAX_ITER
     # Weight of the clustered loss.
     cfg.MODEL.I2V.CLUSTER.LOSS_WEIGHT = 1.0

@@ -2,7 +2,8 @@
 small configs that train in seconds on CPU.
 
 $DETECTRON2_DATASETS is set before ``i2v_plugin`` is first imported, because dataset
-registration binds the root at import time.
+registration binds the root at import time. ``tools/`` is put on the path so that tests import
+the tool-only modules (``benchmark_suites``, ``results_records``, the scripts) as the scripts do.
 """
 
 import os
@@ -15,6 +16,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASETS_ROOT = tempfile.mkdtemp(prefix="i2v_test_datasets_")
 os.environ["DETECTRON2_DATASETS"] = DATASETS_ROOT
 sys.path.insert(0, REPO_ROOT)
+sys.path.insert(0, os.path.join(REPO_ROOT, "tools"))
 
 import torch  # noqa: E402
 
@@ -46,7 +48,7 @@ def tiny_cfg(config="configs/synthetic/swin_source_only.yaml", *opts):
 @pytest.fixture(scope="session")
 def synth_root():
     """Generate a tiny synthetic benchmark once per test session; returns its root folder."""
-    from i2v_plugin.data.datasets.synthetic import SynthParams, generate_synthetic
+    from i2v_plugin.synth.generator import SynthParams, generate_synthetic
 
     params = SynthParams(
         image_size=64,

@@ -23,17 +23,16 @@ import importlib
 import json
 import os
 import platform
-import sys
 import time
 
+# The checkout: the suites read its configs.
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO_ROOT)
 
-# suite name -> module under i2v_plugin.benchmark with ``run(repo_root, device, rounds) -> dict``
+# suite name -> module of tools/benchmark_suites with ``run(repo_root, device, rounds) -> dict``
 SUITES = {
-    "train": "i2v_plugin.benchmark.train_suite",
-    "data": "i2v_plugin.benchmark.data_suite",
-    "predict": "i2v_plugin.benchmark.predict_suite",
+    "train": "benchmark_suites.train_suite",
+    "data": "benchmark_suites.data_suite",
+    "predict": "benchmark_suites.predict_suite",
 }
 
 

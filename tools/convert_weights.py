@@ -19,13 +19,8 @@ The output is {"model": state_dict, "__author__": "i2v_plugin convert_weights",
 """
 
 import argparse
-import os
-import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO_ROOT)
-
-from i2v_plugin.modeling.weights import (  # noqa: E402
+from i2v_plugin.modeling.weights import (
     INFLATE_MODES,
     convert_mmseg_upernet_swin,
     convert_timm_swin,

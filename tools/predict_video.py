@@ -15,17 +15,14 @@ pairs override the config, as in tools/train_net.py.
 """
 
 import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from detectron2.utils.logger import setup_logger
 
-from detectron2.utils.logger import setup_logger  # noqa: E402
-
-import i2v_plugin  # noqa: E402, F401  (registers everything)
-from i2v_plugin.data.video import VideoReadError  # noqa: E402
-from i2v_plugin.engine.setup import build_cfg  # noqa: E402
-from i2v_plugin.inference import FramePredictor, open_frame_source, predict_video  # noqa: E402
+import i2v_plugin  # noqa: F401  (registers everything)
+from i2v_plugin.data.video import VideoReadError
+from i2v_plugin.engine.setup import build_cfg
+from i2v_plugin.inference import FramePredictor, open_frame_source, predict_video
 
 
 def build_parser() -> argparse.ArgumentParser:

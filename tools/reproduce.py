@@ -24,10 +24,10 @@ import subprocess
 import sys
 import time
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO_ROOT)
+from results_records import load_runs, merge_runs, save_runs, update_results_doc
 
-from i2v_plugin.engine.results import load_runs, merge_runs, save_runs, update_results_doc  # noqa: E402
+# The checkout: runs start tools/train_net.py from it, and outputs and docs are written in it.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SYNTH = "configs/synthetic"
 SUITES = {

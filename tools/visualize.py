@@ -22,19 +22,16 @@ Trailing KEY VALUE pairs override the config, as in tools/train_net.py.
 
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from detectron2.utils.logger import setup_logger
+from tabulate import tabulate
 
-from detectron2.utils.logger import setup_logger  # noqa: E402
-
-import i2v_plugin  # noqa: E402, F401  (registers everything)
-from i2v_plugin.benchmark.timing import format_table  # noqa: E402
-from i2v_plugin.engine.setup import build_cfg  # noqa: E402
-from i2v_plugin.visualization.clusters import ClusterInspection, inspect_clusters  # noqa: E402
-from i2v_plugin.visualization.clusters_figure import cluster_figure  # noqa: E402
-from i2v_plugin.visualization.curves import training_curves  # noqa: E402
-from i2v_plugin.visualization.grid import prediction_grid  # noqa: E402
+import i2v_plugin  # noqa: F401  (registers everything)
+from i2v_plugin.engine.setup import build_cfg
+from i2v_plugin.visualization.clusters import ClusterInspection, inspect_clusters
+from i2v_plugin.visualization.clusters_figure import cluster_figure
+from i2v_plugin.visualization.curves import training_curves
+from i2v_plugin.visualization.grid import prediction_grid
 
 
 def split_weights(items: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -120,7 +117,8 @@ def main(argv=None):
             _save(training_curves(args.metrics), args.out)
         else:
             inspection = inspect_clusters(_cfg(args), args.iteration)
-            print(format_table(inspection.table_rows(), ClusterInspection.table_header()))
+            rows, header = inspection.table_rows(), ClusterInspection.table_header()
+            print(tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True))
             _save(cluster_figure(inspection, args.examples), args.out)
             return inspection
     except (argparse.ArgumentTypeError, FileNotFoundError, ValueError) as err:

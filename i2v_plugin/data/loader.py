@@ -11,6 +11,7 @@ from detectron2.data import (
 )
 from detectron2.utils import comm
 
+from ..modeling.adversarial.build import adversarial_enabled
 from .mapper import I2VDatasetMapper
 from .samplers import ResumableTrainingSampler, SeededMapDataset
 
@@ -63,11 +64,6 @@ class TwoStreamLoader:
     def __iter__(self):
         for batches in zip(*self.streams):
             yield [sample for batch in batches for sample in batch]
-
-
-def adversarial_enabled(cfg) -> bool:
-    """Whether the config trains any adversarial loss (and so needs the unlabeled stream)."""
-    return bool(cfg.MODEL.I2V.PLACEMENTS) or cfg.MODEL.I2V.CLUSTER.ENABLED
 
 
 def load_dataset_dicts(names, role: str) -> list[dict]:

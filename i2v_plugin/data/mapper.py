@@ -1,10 +1,10 @@
 """``I2VDatasetMapper``: one dataset dict (an image, a video frame on disk, or a frame of an
 encoded video) -> the model's input dict, with the same augmentations for every source.
 
-With ``INPUT.CLIP.LENGTH`` T > 1 every sample becomes a clip of T frames ``INPUT.CLIP.STRIDE``
-apart around the dict's frame (``clip_sampling.clip_frame_indices``): decoded from the encoded
-video, or read from the neighbouring files of the frame's sequence folder. A still image becomes
-T copies of itself, so every sample of a batch has the same shape (T, 3, H, W). One augmentation
+One decode path: every sample is read as a clip of ``INPUT.CLIP.LENGTH`` T frames
+``INPUT.CLIP.STRIDE`` apart around the dict's frame (``clip_sampling.clip_frame_indices``):
+decoded from the encoded video, or read from the neighbouring files of the frame's sequence
+folder; a still image becomes T copies of itself. T = 1 is the single-frame case. One augmentation
 is sampled per clip (on the dict's own frame) and applied to every frame and label.
 """
 
@@ -106,16 +106,22 @@ class I2VDatasetMapper:
             image_format: PIL format of the returned image ("RGB" or "BGR").
             num_classes: labels must lie in [0, num_classes) or equal ``ignore_label``.
             ignore_label: label value excluded from losses and metrics.
-            pad_to_size: (H, W) every output is padded to (image 0, label ignore), or None.
-            clip_length: frames per sample T (1: single images/frames, the original path).
+            pad_to_size: (H, W) every output is padded to (image 0, label ignore), or None;
+                Detectron2's ``FixedSizeCrop`` after the other augmentations.
+            clip_length: frames per sample T (1: single images/frames).
             clip_stride: distance between consecutive clip frames, in native frames.
         """
         self.is_train = is_train
+        augmentations = list(augmentations)
+        if pad_to_size:
+            # Pads right and bottom (a crop of at most the padded size never crops further).
+            augmentations.append(
+                T.FixedSizeCrop(tuple(pad_to_size), pad_value=0, seg_pad_value=ignore_label)
+            )
         self.augmentations = T.AugmentationList(augmentations)
         self.image_format = image_format
         self.num_classes = num_classes
         self.ignore_label = ignore_label
-        self.pad_to_size = tuple(pad_to_size) if pad_to_size else None
         if clip_length < 1 or clip_stride < 1:
             raise ValueError(
                 f"INPUT.CLIP.LENGTH and INPUT.CLIP.STRIDE must be >= 1, got {clip_length} and "
@@ -139,86 +145,27 @@ class I2VDatasetMapper:
             "clip_stride": cfg.INPUT.CLIP.STRIDE,
         }
 
-    def _read_image(self, d: dict) -> np.ndarray | None:
-        if "video_file" not in d:
-            return utils.read_image(d["file_name"], format=self.image_format)
-        if "frame_index" not in d:
-            d["frame_index"] = sample_frame_index(d)
-        try:
-            frame = read_frames(d["video_file"], [d["frame_index"]])[0]
-        except VideoReadError as err:
-            logger.warning("%s", err)
-            return None
-        return frame[:, :, ::-1].copy() if self.image_format == "BGR" else frame
+    # ---- reading: one path for images, frame files, encoded videos and clips of them ---------
 
-    def _read_label(self, d: dict, image_shape) -> np.ndarray:
-        return self._read_label_file(
-            d["sem_seg_file_name"], image_shape, d.get("file_name", d.get("video_file"))
-        )
-
-    def _read_label_file(self, path: str, image_shape, image_name: str) -> np.ndarray:
-        label = read_label_map(path)
-        if label.shape != tuple(image_shape[:2]):
-            raise ValueError(
-                f"{path}: label size {label.shape} differs from its image "
-                f"{image_name} of size {tuple(image_shape[:2])}"
-            )
-        bad = (label >= self.num_classes) & (label != self.ignore_label)
-        if bad.any():
-            raise ValueError(
-                f"{path}: label values {sorted(np.unique(label[bad]).tolist())} are out of range; "
-                f"expected 0..{self.num_classes - 1} or {self.ignore_label} (ignore)"
-            )
-        return label
-
-    def _pad(self, image: np.ndarray, label: np.ndarray | None):
-        h, w = image.shape[:2]
-        pad_h, pad_w = self.pad_to_size[0] - h, self.pad_to_size[1] - w
-        if pad_h <= 0 and pad_w <= 0:
-            return image, label
-        pad_h, pad_w = max(pad_h, 0), max(pad_w, 0)
-        image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)))
-        if label is not None:
-            label = np.pad(label, ((0, pad_h), (0, pad_w)), constant_values=self.ignore_label)
-        return image, label
-
-    def __call__(self, dataset_dict: dict) -> dict | None:
-        d = copy.deepcopy(dataset_dict)
-        if d.get("domain") not in DOMAINS:
-            raise ValueError(
-                f"Dataset dict for {d.get('file_name', d.get('video_file'))} has domain "
-                f"{d.get('domain')!r}; every sample needs 'domain' in {DOMAINS}"
-            )
-        if self.clip_length > 1:
-            return self._map_clip(d)
-        image = self._read_image(d)
-        if image is None:
-            return None
-        d.setdefault("height", image.shape[0])
-        d.setdefault("width", image.shape[1])
+    def _read_frames(self, d: dict) -> tuple[list, list, int] | None:
+        """The T frames of the sample, their labels (None where a frame has none) and the
+        position of the dict's own frame; None when a video cannot be decoded."""
+        if "video_file" in d:
+            return self._read_video(d)
+        if "video_id" in d and self.clip_length > 1:
+            return self._read_sequence(d)
+        # A still image (or a single frame file): T copies of itself.
+        image = utils.read_image(d["file_name"], format=self.image_format)
         label = self._read_label(d, image.shape) if "sem_seg_file_name" in d else None
-        aug_input = T.AugInput(image, sem_seg=label)
-        self.augmentations(aug_input)
-        image, label = aug_input.image, aug_input.sem_seg
-        if self.pad_to_size is not None:
-            image, label = self._pad(image, label)
-        d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
-        if label is not None:
-            d["sem_seg"] = torch.as_tensor(label.astype(np.int64))
-        return d
+        return [image] * self.clip_length, [label] * self.clip_length, (self.clip_length - 1) // 2
 
-    # ---- clips ----------------------------------------------------------------------------------
-
-    def _clip_indices(self, frame: int, num_frames: int, d: dict) -> tuple[list[int], int]:
-        indices, key = clip_frame_indices(frame, num_frames, self.clip_length, self.clip_stride)
-        d["clip_frame_indices"] = indices
-        return indices, key
-
-    def _read_video_clip(self, d: dict):
+    def _read_video(self, d: dict):
         """Frames of an encoded video; only the dict's own frame can have a label."""
         if "frame_index" not in d:
             d["frame_index"] = sample_frame_index(d)
-        indices, key = self._clip_indices(d["frame_index"], d["num_frames"], d)
+        indices, key = clip_frame_indices(
+            d["frame_index"], d["num_frames"], self.clip_length, self.clip_stride
+        )
         try:
             frames = read_frames(d["video_file"], indices)
         except VideoReadError as err:
@@ -226,18 +173,23 @@ class I2VDatasetMapper:
             return None
         if self.image_format == "BGR":
             frames = [f[:, :, ::-1].copy() for f in frames]
+        if self.clip_length > 1:
+            d["clip_frame_indices"] = indices
         labels: list = [None] * len(frames)
         if "sem_seg_file_name" in d:
             labels[key] = self._read_label(d, frames[key].shape)
         return frames, labels, key
 
-    def _read_sequence_clip(self, d: dict):
+    def _read_sequence(self, d: dict):
         """Frames from the files next to the dict's frame file, with their labels if present."""
         folder, name = os.path.split(d["file_name"])
         names = sequence_frame_names(folder, os.path.splitext(name)[1])
         if name not in names:
             raise FileNotFoundError(f"Frame file not found: {d['file_name']}")
-        indices, key = self._clip_indices(names.index(name), len(names), d)
+        indices, key = clip_frame_indices(
+            names.index(name), len(names), self.clip_length, self.clip_stride
+        )
+        d["clip_frame_indices"] = indices
         frames, labels = [], []
         for position, index in enumerate(indices):
             path = os.path.join(folder, names[index])
@@ -263,21 +215,38 @@ class I2VDatasetMapper:
         )
         return candidate if os.path.isfile(candidate) else None
 
-    def _read_still_clip(self, d: dict):
-        """A still image repeated T times (with its label)."""
-        image = utils.read_image(d["file_name"], format=self.image_format)
-        label = self._read_label(d, image.shape) if "sem_seg_file_name" in d else None
-        return [image] * self.clip_length, [label] * self.clip_length, (self.clip_length - 1) // 2
+    def _read_label(self, d: dict, image_shape) -> np.ndarray:
+        return self._read_label_file(
+            d["sem_seg_file_name"], image_shape, d.get("file_name", d.get("video_file"))
+        )
 
-    def _map_clip(self, d: dict) -> dict | None:
-        if "video_file" in d:
-            read = self._read_video_clip(d)
-            if read is None:
-                return None
-        elif "video_id" in d:
-            read = self._read_sequence_clip(d)
-        else:
-            read = self._read_still_clip(d)
+    def _read_label_file(self, path: str, image_shape, image_name: str) -> np.ndarray:
+        label = read_label_map(path)
+        if label.shape != tuple(image_shape[:2]):
+            raise ValueError(
+                f"{path}: label size {label.shape} differs from its image "
+                f"{image_name} of size {tuple(image_shape[:2])}"
+            )
+        bad = (label >= self.num_classes) & (label != self.ignore_label)
+        if bad.any():
+            raise ValueError(
+                f"{path}: label values {sorted(np.unique(label[bad]).tolist())} are out of range; "
+                f"expected 0..{self.num_classes - 1} or {self.ignore_label} (ignore)"
+            )
+        return label
+
+    # ---- mapping --------------------------------------------------------------------------------
+
+    def __call__(self, dataset_dict: dict) -> dict | None:
+        d = copy.deepcopy(dataset_dict)
+        if d.get("domain") not in DOMAINS:
+            raise ValueError(
+                f"Dataset dict for {d.get('file_name', d.get('video_file'))} has domain "
+                f"{d.get('domain')!r}; every sample needs 'domain' in {DOMAINS}"
+            )
+        read = self._read_frames(d)
+        if read is None:
+            return None
         frames, labels, key = read
         sizes = {f.shape[:2] for f in frames}
         if len(sizes) > 1:
@@ -295,12 +264,14 @@ class I2VDatasetMapper:
         for frame, label in zip(frames, labels):
             if labeled and label is None:
                 label = np.full(frame.shape[:2], self.ignore_label, dtype=np.uint8)
-            image = transforms.apply_image(frame)
-            label = transforms.apply_segmentation(label) if labeled else None
-            if self.pad_to_size is not None:
-                image, label = self._pad(image, label)
-            images.append(np.ascontiguousarray(image.transpose(2, 0, 1)))
-            targets.append(label)
+            images.append(np.ascontiguousarray(transforms.apply_image(frame).transpose(2, 0, 1)))
+            targets.append(transforms.apply_segmentation(label) if labeled else None)
+        # The time axis exists only for clips: a single frame gives (3, H, W) and (H, W).
+        if self.clip_length == 1:
+            d["image"] = torch.as_tensor(images[0])
+            if labeled:
+                d["sem_seg"] = torch.as_tensor(targets[0].astype(np.int64))
+            return d
         d["image"] = torch.as_tensor(np.stack(images))
         d["clip_key_index"] = key
         if labeled:

@@ -7,13 +7,14 @@ neighbouring frame by mistake.
 """
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import numpy as np
+
+from ..utils.atomic import atomic_path
 
 # Encoder chosen from the file extension when ``write_video(codec=None)``.
 CODEC_BY_EXTENSION = {
@@ -140,21 +141,13 @@ def write_video(
     codec = codec or CODEC_BY_EXTENSION[extension]
     rate = Fraction(fps).limit_denominator(100_000)
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=extension, dir=folder)
-    os.close(fd)
-    try:
-        options = {**_quality_options(codec, crf), "threads": "1", "flags": "+bitexact"}
-        if deterministic and codec == "libx264":
-            options["x264-params"] = "asm=0"
+    options = {**_quality_options(codec, crf), "threads": "1", "flags": "+bitexact"}
+    if deterministic and codec == "libx264":
+        options["x264-params"] = "asm=0"
+    with atomic_path(path) as tmp_path:
         _encode(
             tmp_path, _FORMAT_BY_EXTENSION[extension], frames, rate, codec, options, pix_fmt, path
         )
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
 
 
 def _encode(tmp_path, container_format, frames, rate, codec, options, pix_fmt, path) -> None:

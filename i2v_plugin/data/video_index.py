@@ -22,13 +22,13 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from ..utils.atomic import atomic_write
 from .video import VideoReadError, probe_video
 
 try:
@@ -119,6 +119,11 @@ def find_video_files(folder: str) -> dict[str, tuple[int, int]]:
 
 
 def _read_index_lines(index_path: str) -> tuple[dict[str, dict], int]:
+    """(entries, number of lines) of an index file, the newest line of each path winning.
+
+    Lines that are not complete JSON entries (e.g. the last line of a killed build) are
+    ignored; those files are probed again.
+    """
     entries, lines = {}, 0
     if not os.path.isfile(index_path):
         return entries, lines
@@ -132,15 +137,6 @@ def _read_index_lines(index_path: str) -> tuple[dict[str, dict], int]:
             if isinstance(entry, dict) and {"path", "size", "mtime_ns", "ok"} <= entry.keys():
                 entries[entry["path"]] = entry
     return entries, lines
-
-
-def read_index(index_path: str) -> dict[str, dict]:
-    """The entries of an index file, the newest line of each path winning.
-
-    Lines that are not complete JSON entries (e.g. the last line of a killed build) are
-    ignored; those files are probed again.
-    """
-    return _read_index_lines(index_path)[0]
 
 
 def _reason_of(err: VideoReadError) -> str:
@@ -199,12 +195,9 @@ def _open_for_append(index_path: str):
 
 
 def _rewrite(index_path: str, entries: list[dict]) -> None:
-    folder = os.path.dirname(os.path.abspath(index_path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=folder)
-    with os.fdopen(fd, "w") as f:
+    with atomic_write(index_path) as f:
         for entry in entries:
             f.write(json.dumps(entry) + "\n")
-    os.replace(tmp_path, index_path)
 
 
 def _probe_all(folder, todo, files, workers, index_path, progress) -> list[dict]:

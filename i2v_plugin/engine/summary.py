@@ -4,22 +4,20 @@ import json
 import os
 
 from detectron2.utils.file_io import PathManager
+from tabulate import tabulate
 
 SUMMARY_METRICS = ("mIoU", "fwIoU", "pACC")
 
 
 def format_results_table(results: dict) -> str:
-    """``{dataset: {"sem_seg": {metric: value}}}`` -> a small aligned text table."""
-    rows = [("dataset",) + SUMMARY_METRICS]
+    """``{dataset: {"sem_seg": {metric: value}}}`` -> a small aligned text table (metrics with
+    two decimals, "nan" where a dataset lacks one)."""
+    rows = []
     for dataset, tasks in results.items():
         metrics = tasks.get("sem_seg", {})
-        rows.append(
-            (dataset,) + tuple(f"{metrics.get(m, float('nan')):.2f}" for m in SUMMARY_METRICS)
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+        rows.append((dataset, *(f"{metrics.get(m, float('nan')):.2f}" for m in SUMMARY_METRICS)))
+    header = ("dataset", *SUMMARY_METRICS)
+    return tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True)
 
 
 def save_final_results(cfg, results: dict, iteration: int) -> str:

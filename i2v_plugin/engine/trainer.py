@@ -32,12 +32,14 @@ class I2VTrainer(DefaultTrainer):
     """Trainer for ``I2VSemanticSegmentor`` (two-stream data, adversarial losses, resumable)."""
 
     def __init__(self, cfg):
-        """``DefaultTrainer.__init__`` with two changes: DDP also works for CPU models (gloo), and
-        checkpoints are written atomically."""
+        """``DefaultTrainer.__init__`` with three changes: DDP also works for CPU models (gloo),
+        checkpoints are written atomically, and ``REFERENCE_WORLD_SIZE`` scales the two
+        per-stream batch sizes. Copied because Detectron2 hard-codes GPU device ids in it;
+        ``tests/engine/test_trainer_constructor.py`` fails if Detectron2's version changes."""
         TrainerBase.__init__(self)
         if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
             setup_logger()
-        cfg = DefaultTrainer.auto_scale_workers(cfg, comm.get_world_size())
+        cfg = self.auto_scale_workers(cfg, comm.get_world_size())
         model = self.build_model(cfg)
         optimizer = self.build_optimizer(cfg, model)
         data_loader = self.build_train_loader(cfg)
@@ -53,6 +55,39 @@ class I2VTrainer(DefaultTrainer):
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
+
+    @staticmethod
+    def auto_scale_workers(cfg, num_workers: int):
+        """Detectron2's ``REFERENCE_WORLD_SIZE`` scaling (LR, iterations, warm-up, periods),
+        applied to the two per-stream batch sizes ``SOLVER.IMS_PER_BATCH_LABELED`` /
+        ``_UNLABELED``: each keeps its per-process share. ``SOLVER.IMS_PER_BATCH`` is not read by
+        this plugin; it is set to the scaled sum for the record.
+
+        Raises:
+            ValueError when ``REFERENCE_WORLD_SIZE`` does not divide a per-stream batch size.
+        """
+        reference = cfg.SOLVER.REFERENCE_WORLD_SIZE
+        if reference == 0 or reference == num_workers:
+            return cfg
+        keys = ("IMS_PER_BATCH_LABELED", "IMS_PER_BATCH_UNLABELED")
+        sizes = {key: cfg.SOLVER[key] for key in keys}
+        uneven = {f"SOLVER.{k}": v for k, v in sizes.items() if v % reference}
+        if uneven:
+            raise ValueError(
+                f"SOLVER.REFERENCE_WORLD_SIZE {reference} must divide the per-stream batch sizes, "
+                f"got {uneven}; set REFERENCE_WORLD_SIZE 0 to turn the scaling off"
+            )
+        # One sample per reference process makes Detectron2's scale exactly world / reference.
+        base = cfg.clone()
+        base.defrost()
+        base.SOLVER.IMS_PER_BATCH = reference
+        scaled = DefaultTrainer.auto_scale_workers(base, num_workers)
+        for key, size in sizes.items():
+            scaled.SOLVER[key] = size // reference * num_workers
+        scaled.SOLVER.IMS_PER_BATCH = sum(scaled.SOLVER[key] for key in keys)
+        if cfg.is_frozen():
+            scaled.freeze()
+        return scaled
 
     @classmethod
     def build_train_loader(cls, cfg):

@@ -1,36 +1,18 @@
-"""The fixed class palette of every mask and figure, and palette PNG masks.
+"""Masks in the class palette: colouring and palette PNG files.
 
-Class 0 is black (the background of the synthetic benchmark, DAVIS and VOC), 255 (the ignore
-label) is white, and every other class gets a saturated colour whose hue advances by the golden
-ratio, so neighbouring class indices always get clearly different colours whatever the number
-of classes.
+``CLASS_PALETTE`` (defined with every other palette in ``i2v_plugin.utils.palette``) colours every
+mask and figure: class 0 is black (the background of the synthetic benchmark, DAVIS and VOC),
+255 (the ignore label) is white, and neighbouring class indices get clearly different colours.
 """
 
-import colorsys
 import os
 
 import numpy as np
 from PIL import Image
 
-IGNORE_INDEX = 255
-_GOLDEN = 0.618033988749895
+from ..utils.palette import CLASS_PALETTE, IGNORE_INDEX
 
-
-def _build_palette() -> np.ndarray:
-    palette = np.zeros((256, 3), dtype=np.uint8)
-    for index in range(1, IGNORE_INDEX):
-        hue = ((index - 1) * _GOLDEN) % 1.0
-        # Saturation and value cycle slowly so classes ten apart with similar hues still differ.
-        saturation = (0.9, 0.6)[((index - 1) // 10) % 2]
-        value = (1.0, 0.8)[((index - 1) // 20) % 2]
-        rgb = colorsys.hsv_to_rgb(hue, saturation, value)
-        palette[index] = [round(255 * c) for c in rgb]
-    palette[IGNORE_INDEX] = 255
-    return palette
-
-
-# (256, 3) uint8 RGB colour of each mask value.
-CLASS_PALETTE = _build_palette()
+__all__ = ["CLASS_PALETTE", "IGNORE_INDEX", "check_mask", "colorize", "save_mask_png"]
 
 
 def check_mask(mask: np.ndarray, who: str) -> np.ndarray:

@@ -6,11 +6,12 @@ threads. The file appears under its name only once it is complete.
 """
 
 import os
-import tempfile
 from fractions import Fraction
 
 import av
 import numpy as np
+
+from ..utils.atomic import StagedFile
 
 CONTAINER_BY_EXTENSION = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
@@ -40,11 +41,14 @@ class StreamingVideoWriter:
         self.rate = Fraction(fps).limit_denominator(100_000)
         self.options = {"crf": str(crf), "preset": preset}
         self.num_frames = 0
-        fd, self._tmp_path = tempfile.mkstemp(
-            prefix=".tmp-", suffix=extension, dir=os.path.dirname(os.path.abspath(self.path))
-        )
-        os.close(fd)
-        self._container = av.open(self._tmp_path, "w", format=CONTAINER_BY_EXTENSION[extension])
+        self._staged = StagedFile(self.path)
+        try:
+            self._container = av.open(
+                self._staged.tmp_path, "w", format=CONTAINER_BY_EXTENSION[extension]
+            )
+        except BaseException:
+            self._staged.discard()
+            raise
         self._stream = None
 
     def _open_stream(self, height: int, width: int) -> None:
@@ -84,11 +88,7 @@ class StreamingVideoWriter:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
-            # mkstemp creates the file private (0600); give it the usual umask-based mode.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self._tmp_path, 0o666 & ~umask)
-            os.replace(self._tmp_path, self.path)
+            self._staged.commit()
         except BaseException:
             self.discard()
             raise
@@ -99,8 +99,7 @@ class StreamingVideoWriter:
             self._container.close()
         except (av.error.FFmpegError, ValueError):
             pass  # a stream that never received a frame cannot be finalised; the file goes anyway
-        if os.path.exists(self._tmp_path):
-            os.remove(self._tmp_path)
+        self._staged.discard()
 
     def __enter__(self):
         return self

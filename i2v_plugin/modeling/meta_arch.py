@@ -1,11 +1,11 @@
 """``I2VSemanticSegmentor``: semantic segmentation trained on labeled samples, plus
 domain-adversarial losses on every sample of a mixed image/video batch.
 
-Images take the image path: "image" (3, H, W) -> one (C, H, W) prediction each. Clips take the
-clip path, chosen when the backbone takes clips (``takes_clips``, e.g. VideoSwin) or an input's
-"image" is (T, 3, H, W): time is folded into the batch after the backbone (``modeling/clips.py``),
-so the head predicts every frame, the loss covers every labeled frame, and the discriminators see
-per-frame maps labeled with their clip's domain (the 3D PatchGAN regroups them into clips).
+One path for everything: a still image (3, H, W) is a clip of length 1, a clip is (T, 3, H, W).
+Inputs become (B, T, 3, H, W) clips, the backbone's ``forward_frames`` returns per-frame maps
+(B*T, C, h, w), the head predicts every frame, the loss covers every labeled frame and the
+discriminators see per-frame maps labeled with their clip's domain. The time axis is squeezed
+again only at the output boundary (an image input gets a plain "sem_seg").
 """
 
 import torch
@@ -16,13 +16,25 @@ from detectron2.modeling import (
     build_backbone,
     build_sem_seg_head,
 )
-from detectron2.modeling.postprocessing import sem_seg_postprocess
 from detectron2.structures import ImageList
 from torch import nn
 
 from ..data.domains import domain_index
 from .adversarial.build import DomainAdversarialBranch, build_adversarial_branch
-from .clips import as_clip, check_clip_length, fold_time, use_clip_patchgans
+from .backbone.base import TappableBackbone
+
+
+def as_clip(x: torch.Tensor, frame_dims: int) -> torch.Tensor:
+    """Add a time axis of length 1 to a single frame: ``frame_dims`` is 3 for an image
+    (3, H, W) and 2 for a label map (H, W); a tensor with one more dim is already a clip."""
+    if x.dim() == frame_dims:
+        return x.unsqueeze(0)
+    if x.dim() != frame_dims + 1:
+        raise ValueError(
+            f"Expected a frame with {frame_dims} dims or a clip with {frame_dims + 1}, got shape "
+            f"{tuple(x.shape)}"
+        )
+    return x
 
 
 @META_ARCH_REGISTRY.register()
@@ -30,35 +42,39 @@ class I2VSemanticSegmentor(nn.Module):
     """Backbone + segmentation head, with an optional ``DomainAdversarialBranch``.
 
     Training: the segmentation loss uses the samples that carry ``sem_seg``; the adversarial
-    branch sees the tapped maps of all samples. Unlabeled samples run through the backbone only as
-    deep as the deepest tap. Inference never touches the adversarial branch (no clustering).
+    branch sees the tapped maps of all samples (``tapped_features``). Unlabeled samples run
+    through the backbone only as deep as the deepest tap. Inference never touches the
+    adversarial branch (no clustering).
     """
 
     @configurable
     def __init__(
         self,
         *,
-        backbone: nn.Module,
+        backbone: TappableBackbone,
         sem_seg_head: nn.Module,
         pixel_mean,
         pixel_std,
         adversarial: DomainAdversarialBranch | None = None,
         ignore_value: int = 255,
+        clip_length: int = 1,
     ):
         """
         Args:
-            backbone: a Detectron2 backbone whose ``forward(x, out_features=None)`` can stop early
-                (e.g. ``D2SwinTransformer``).
+            backbone: a ``TappableBackbone`` (stops after the deepest requested map).
             sem_seg_head: a head called as ``head(features, targets)`` (Detectron2 convention).
             pixel_mean, pixel_std: per-channel normalisation (length 3).
             adversarial: the adversarial losses, or None for source-only training.
             ignore_value: label used to pad targets.
+            clip_length: frames per training sample (``INPUT.CLIP.LENGTH``); training batches
+                must have it (the 3D PatchGAN is built for it). Inference takes any length.
         """
         super().__init__()
         self.backbone = backbone
         self.sem_seg_head = sem_seg_head
         self.adversarial = adversarial
         self.ignore_value = ignore_value
+        self.clip_length = int(clip_length)
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
 
@@ -66,9 +82,6 @@ class I2VSemanticSegmentor(nn.Module):
     def from_config(cls, cfg):
         backbone = build_backbone(cfg)
         adversarial = build_adversarial_branch(cfg, backbone)
-        if adversarial is not None and getattr(backbone, "takes_clips", False):
-            # A clip backbone's PatchGAN judges whole clips: the 3D PatchGAN.
-            use_clip_patchgans(adversarial, cfg.INPUT.CLIP.LENGTH)
         return {
             "backbone": backbone,
             "sem_seg_head": build_sem_seg_head(cfg, backbone.output_shape()),
@@ -76,92 +89,14 @@ class I2VSemanticSegmentor(nn.Module):
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "adversarial": adversarial,
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            "clip_length": cfg.INPUT.CLIP.LENGTH,
         }
 
     @property
     def device(self) -> torch.device:
         return self.pixel_mean.device
 
-    def _images(self, batched_inputs: list[dict]) -> ImageList:
-        images = [
-            (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
-        ]
-        return ImageList.from_tensors(images, self.backbone.size_divisibility)
-
-    def _targets(self, batched_inputs: list[dict], images: ImageList) -> torch.Tensor:
-        targets = [x["sem_seg"].to(self.device) for x in batched_inputs]
-        return ImageList.from_tensors(
-            targets, self.backbone.size_divisibility, pad_value=self.ignore_value
-        ).tensor[..., : images.tensor.shape[-2], : images.tensor.shape[-1]]
-
-    def forward(self, batched_inputs: list[dict]):
-        """
-        Args:
-            batched_inputs: list of dicts from ``I2VDatasetMapper``: "image" (C, H, W) uint8 or,
-                for clips, (T, C, H, W); "domain" ("image" or "video"); "sem_seg" (H, W) or
-                (T, H, W) long when labeled; "height"/"width" (output size) at inference; for
-                clips optionally "clip_key_index" (the frame the sample stands for).
-        Returns:
-            training: dict of weighted losses, ``loss_sem_seg`` and ``loss_adv_*``;
-            inference: list of ``{"sem_seg": (num_classes, height, width) logits}``; a clip input
-            adds ``"clip_sem_seg"`` (T, num_classes, height, width) and its "sem_seg" is the
-            frame at "clip_key_index" (default: the centre frame, (T - 1) // 2).
-        """
-        if self._takes_clip_path(batched_inputs):
-            return self._forward_clips(batched_inputs)
-        if not self.training:
-            return self.inference(batched_inputs)
-        labeled = [x for x in batched_inputs if "sem_seg" in x]
-        unlabeled = [x for x in batched_inputs if "sem_seg" not in x]
-        if not labeled:
-            raise ValueError("A training batch needs at least one labeled sample (with 'sem_seg').")
-
-        images = self._images(labeled)
-        head_features = self.sem_seg_head.in_features
-        taps = self.adversarial.feature_names if self.adversarial is not None else []
-        features = self.backbone(images.tensor, out_features=sorted(set(head_features) | set(taps)))
-        _, losses = self.sem_seg_head(
-            {k: features[k] for k in head_features}, self._targets(labeled, images)
-        )
-        if self.adversarial is None:
-            return losses
-
-        tapped = {k: features[k] for k in taps}
-        domains = [x["domain"] for x in labeled]
-        if unlabeled:
-            unlabeled_images = self._images(unlabeled)
-            if unlabeled_images.tensor.shape[-2:] != images.tensor.shape[-2:]:
-                raise ValueError(
-                    "Labeled and unlabeled training samples must share one padded size "
-                    f"(got {tuple(images.tensor.shape[-2:])} and "
-                    f"{tuple(unlabeled_images.tensor.shape[-2:])}); enable INPUT.CROP and "
-                    "INPUT.PAD_TO_CROP_SIZE."
-                )
-            extra = self.backbone(unlabeled_images.tensor, out_features=taps)
-            tapped = {k: torch.cat([tapped[k], extra[k]], dim=0) for k in taps}
-            domains += [x["domain"] for x in unlabeled]
-        domain_ids = torch.tensor([domain_index(d) for d in domains], device=self.device)
-        losses.update(self.adversarial(tapped, domain_ids))
-        return losses
-
-    def inference(self, batched_inputs: list[dict]) -> list[dict]:
-        """Segment each input; returns ``[{"sem_seg": (num_classes, height, width)}]``."""
-        images = self._images(batched_inputs)
-        features = self.backbone(images.tensor, out_features=self.sem_seg_head.in_features)
-        logits, _ = self.sem_seg_head(features)
-        results = []
-        for logit, x, image_size in zip(logits, batched_inputs, images.image_sizes):
-            height = x.get("height", image_size[0])
-            width = x.get("width", image_size[1])
-            results.append({"sem_seg": sem_seg_postprocess(logit, image_size, height, width)})
-        return results
-
-    # ---- clip path ------------------------------------------------------------------------------
-
-    def _takes_clip_path(self, batched_inputs: list[dict]) -> bool:
-        return getattr(self.backbone, "takes_clips", False) or any(
-            x["image"].dim() == 4 for x in batched_inputs
-        )
+    # ---- inputs ---------------------------------------------------------------------------------
 
     def _clips(self, batched_inputs: list[dict]) -> ImageList:
         """Normalised clips padded together: tensor (B, T, C, H, W); image_sizes per clip."""
@@ -177,7 +112,7 @@ class I2VSemanticSegmentor(nn.Module):
             )
         return ImageList.from_tensors(clips, self.backbone.size_divisibility)
 
-    def _clip_targets(self, batched_inputs: list[dict], clips: ImageList) -> torch.Tensor:
+    def _targets(self, batched_inputs: list[dict], clips: ImageList) -> torch.Tensor:
         """Labels of every frame, padded with the ignore value: (B*T, H, W)."""
         targets = [as_clip(x["sem_seg"], 2).to(self.device) for x in batched_inputs]
         padded = ImageList.from_tensors(
@@ -190,60 +125,102 @@ class I2VSemanticSegmentor(nn.Module):
             )
         return padded.flatten(0, 1)
 
-    def _frame_features(self, clips: ImageList, names) -> dict[str, torch.Tensor]:
-        """Backbone maps of every frame, (B*T, C, h, w), clip-major."""
-        x = clips.tensor
-        if not getattr(self.backbone, "takes_clips", False):
-            return self.backbone(x.flatten(0, 1), out_features=names)
-        maps = self.backbone(x.transpose(1, 2), out_features=names)
-        for name, value in maps.items():
-            if value.shape[2] != x.shape[1]:
-                raise ValueError(
-                    f"Backbone map {name!r} has {value.shape[2]} time steps for clips of "
-                    f"{x.shape[1]} frames; per-frame segmentation needs a temporal patch size of 1"
-                )
-        return {name: fold_time(value) for name, value in maps.items()}
-
-    def _forward_clips(self, batched_inputs: list[dict]):
-        if not self.training:
-            return self._clip_inference(batched_inputs)
+    @staticmethod
+    def _split(batched_inputs: list[dict]) -> tuple[list[dict], list[dict]]:
         labeled = [x for x in batched_inputs if "sem_seg" in x]
         unlabeled = [x for x in batched_inputs if "sem_seg" not in x]
+        return labeled, unlabeled
+
+    # ---- training -------------------------------------------------------------------------------
+
+    def forward(self, batched_inputs: list[dict]):
+        """
+        Args:
+            batched_inputs: list of dicts from ``I2VDatasetMapper``: "image" (3, H, W) uint8 or,
+                for clips, (T, 3, H, W); "domain" ("image" or "video"); "sem_seg" (H, W) or
+                (T, H, W) long when labeled; "height"/"width" (output size) at inference; for
+                clips optionally "clip_key_index" (the frame the sample stands for).
+        Returns:
+            training: dict of weighted losses, ``loss_sem_seg`` and ``loss_adv_*``;
+            inference: see ``inference``.
+        """
+        if not self.training:
+            return self.inference(batched_inputs)
+        labeled, unlabeled = self._split(batched_inputs)
         if not labeled:
             raise ValueError("A training batch needs at least one labeled sample (with 'sem_seg').")
-
         clips = self._clips(labeled)
-        length = clips.tensor.shape[1]
+        if clips.tensor.shape[1] != self.clip_length:
+            raise ValueError(
+                f"Training clips have {clips.tensor.shape[1]} frames but the model was built for "
+                f"clips of {self.clip_length} frames (INPUT.CLIP.LENGTH)"
+            )
         head_features = self.sem_seg_head.in_features
         taps = self.adversarial.feature_names if self.adversarial is not None else []
-        features = self._frame_features(clips, sorted(set(head_features) | set(taps)))
+        features = self.backbone.forward_frames(
+            clips.tensor, sorted(set(head_features) | set(taps))
+        )
         _, losses = self.sem_seg_head(
-            {k: features[k] for k in head_features}, self._clip_targets(labeled, clips)
+            {k: features[k] for k in head_features}, self._targets(labeled, clips)
         )
         if self.adversarial is None:
             return losses
-
-        check_clip_length(self.adversarial, length)
-        tapped = {k: features[k] for k in taps}
-        domains = [x["domain"] for x in labeled]
-        if unlabeled:
-            extra_clips = self._clips(unlabeled)
-            if extra_clips.tensor.shape[1:] != clips.tensor.shape[1:]:
-                raise ValueError(
-                    "Labeled and unlabeled training clips must share one length and padded size "
-                    f"(got {tuple(clips.tensor.shape[1:])} and "
-                    f"{tuple(extra_clips.tensor.shape[1:])}); enable INPUT.CROP and "
-                    "INPUT.PAD_TO_CROP_SIZE."
-                )
-            extra = self._frame_features(extra_clips, taps)
-            tapped = {k: torch.cat([tapped[k], extra[k]], dim=0) for k in taps}
-            domains += [x["domain"] for x in unlabeled]
-        domain_ids = torch.tensor([domain_index(d) for d in domains], device=self.device)
-        losses.update(self.adversarial(tapped, domain_ids.repeat_interleave(length)))
+        tapped, domains = self._tap_all(labeled, unlabeled, taps, (clips, features))
+        losses.update(self.adversarial(tapped, domains))
         return losses
 
-    def _clip_inference(self, batched_inputs: list[dict]) -> list[dict]:
-        """Segment every frame; see ``forward`` for the output contract."""
+    def _tap_all(self, labeled, unlabeled, names, labeled_pass=None):
+        """Maps ``names`` of every frame of ``labeled`` then ``unlabeled`` samples, and their
+        domain ids; ``labeled_pass`` (clips, features) reuses the labeled backbone pass."""
+        parts, domains, shape = [], [], None
+        for group, done in ((labeled, labeled_pass), (unlabeled, None)):
+            if not group:
+                continue
+            clips, features = done if done is not None else (self._clips(group), None)
+            if shape is not None and clips.tensor.shape[1:] != shape:
+                raise ValueError(
+                    "Labeled and unlabeled training samples must share one clip length and "
+                    f"padded size (got {tuple(shape)} and {tuple(clips.tensor.shape[1:])}); "
+                    "enable INPUT.CROP and INPUT.PAD_TO_CROP_SIZE."
+                )
+            shape = clips.tensor.shape[1:]
+            if features is None:
+                features = self.backbone.forward_frames(clips.tensor, names)
+            parts.append({k: features[k] for k in names})
+            length = clips.tensor.shape[1]
+            domains += [domain_index(x["domain"]) for x in group for _ in range(length)]
+        tapped = {k: torch.cat([p[k] for p in parts], dim=0) for k in names}
+        return tapped, torch.tensor(domains, device=self.device)
+
+    def tapped_features(
+        self, batched_inputs: list[dict], names=None
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """The backbone maps the adversarial losses see, for any batch.
+
+        Args:
+            batched_inputs: mapper outputs, labeled and unlabeled mixed.
+            names: backbone maps to return (default: the adversarial branch's taps).
+        Returns:
+            (dict name -> (N, C, h, w) with N = frames of all samples, labeled samples first
+            then unlabeled, each clip's frames in order; (N,) int64 domain ids, 0 image,
+            1 video). Exactly what a training step hands to the adversarial branch.
+        """
+        if names is None:
+            if self.adversarial is None:
+                raise ValueError("tapped_features needs names: this model has no adversarial loss")
+            names = self.adversarial.feature_names
+        labeled, unlabeled = self._split(batched_inputs)
+        return self._tap_all(labeled, unlabeled, list(names))
+
+    # ---- inference ------------------------------------------------------------------------------
+
+    def inference(self, batched_inputs: list[dict]) -> list[dict]:
+        """Segment every frame of every input.
+
+        Returns, per input: ``{"sem_seg": (num_classes, height, width) logits}``; a clip input
+        adds ``"clip_sem_seg"`` (T, num_classes, height, width) and its "sem_seg" is the frame at
+        "clip_key_index" (default: the centre frame, (T - 1) // 2).
+        """
         # Inputs are grouped by clip length so that one call may mix images and clips.
         groups: dict[int, list[int]] = {}
         for i, x in enumerate(batched_inputs):
@@ -252,16 +229,16 @@ class I2VSemanticSegmentor(nn.Module):
         for indices in groups.values():
             inputs = [batched_inputs[i] for i in indices]
             clips = self._clips(inputs)
-            features = self._frame_features(clips, self.sem_seg_head.in_features)
+            features = self.backbone.forward_frames(clips.tensor, self.sem_seg_head.in_features)
             logits, _ = self.sem_seg_head(features)
             logits = logits.view(*clips.tensor.shape[:2], *logits.shape[1:])
             for i, x, clip_logits, size in zip(indices, inputs, logits, clips.image_sizes):
-                by_index[i] = self._clip_result(x, clip_logits, size)
+                by_index[i] = self._result(x, clip_logits, size)
         return [by_index[i] for i in range(len(batched_inputs))]
 
     @staticmethod
-    def _clip_result(x: dict, logits: torch.Tensor, image_size) -> dict:
-        """(T, C, Hpad, Wpad) logits of one input -> its result dict (see ``forward``)."""
+    def _result(x: dict, logits: torch.Tensor, image_size) -> dict:
+        """(T, C, Hpad, Wpad) logits of one input -> its result dict (see ``inference``)."""
         height = x.get("height", image_size[0])
         width = x.get("width", image_size[1])
         frames = logits[:, :, : image_size[0], : image_size[1]]

@@ -1,18 +1,12 @@
-"""Norm-layer helpers shared by the heads: CPU-safe norm names and a conv-norm-ReLU block."""
+"""A conv-norm-ReLU block shared by the heads.
+
+Norm names are Detectron2's (``get_norm``). Configs use "naiveSyncBN" where the paper uses
+synchronised BatchNorm: it is plain BatchNorm in a single process and all-reduces the batch
+statistics across processes on any backend (gloo included), so one config runs everywhere.
+"""
 
 from detectron2.layers import Conv2d, get_norm
-from detectron2.utils import comm
 from torch import nn
-
-
-def resolve_norm(norm: str) -> str:
-    """Return ``norm``, except "SyncBN" becomes "BN" when training is not distributed.
-
-    SyncBatchNorm needs a process group (and CUDA); a single-process CPU run would fail.
-    """
-    if norm == "SyncBN" and comm.get_world_size() == 1:
-        return "BN"
-    return norm
 
 
 def conv_norm_act(in_channels: int, out_channels: int, kernel_size: int, norm: str) -> Conv2d:

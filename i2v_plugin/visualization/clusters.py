@@ -1,10 +1,9 @@
 """Cluster inspection of the clustered adversarial loss on one training batch.
 
-Reproduces what ``ClusteredAdversarialLoss`` sees at a given iteration: the trainer's mixed
-batch of that iteration (the loader is resumable, so ``set_start_iter`` gives exactly that
-batch), the tapped patch-embedding maps of all samples (labeled first, then unlabeled, as the
-meta-architecture concatenates them), K-means with the loss's settings and seed (the iteration)
-and the balanced pair draws with the same seed.
+Shows what ``ClusteredAdversarialLoss`` sees at a given iteration: the trainer's mixed batch of
+that iteration (the loader is resumable, so ``set_start_iter`` gives exactly that batch), the
+tapped maps of all samples from the model's own ``tapped_features``, and the clusters and pairs
+from the loss's own ``assign`` with the iteration as seed. Nothing here re-implements either.
 """
 
 from dataclasses import dataclass
@@ -13,10 +12,9 @@ import numpy as np
 import torch
 
 from ..data import build_i2v_train_loader
-from ..data.domains import DOMAINS, domain_index
+from ..data.domains import DOMAINS
 from ..inference.frame_predictor import load_model
-from ..modeling.adversarial.clustering import run_kmeans
-from ..modeling.adversarial.pairs import PAIR_KINDS, sample_balanced_pairs
+from ..modeling.adversarial.pairs import PAIR_KINDS
 
 DOMAIN_NAMES = DOMAINS  # index = domain_index(name)
 
@@ -83,20 +81,6 @@ def training_batch(cfg, iteration: int) -> list[dict]:
     return next(iter(loader))
 
 
-@torch.no_grad()
-def tapped_maps(model, batch: list[dict], feature: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, C, H, W) ``feature`` maps of the batch and (B,) domains, labeled samples first."""
-    labeled = [x for x in batch if "sem_seg" in x]
-    unlabeled = [x for x in batch if "sem_seg" not in x]
-    parts, domains = [], []
-    for group in (labeled, unlabeled):
-        if group:
-            images = model._images(group)
-            parts.append(model.backbone(images.tensor, out_features=[feature])[feature])
-            domains += [domain_index(x["domain"]) for x in group]
-    return torch.cat(parts), torch.tensor(domains, device=parts[0].device)
-
-
 def inspect_clusters(cfg, iteration: int | None = None) -> ClusterInspection:
     """Cluster the tapped maps of one training batch exactly like the clustered loss.
 
@@ -114,26 +98,20 @@ def inspect_clusters(cfg, iteration: int | None = None) -> ClusterInspection:
         raise ValueError(f"iteration must be >= 0, got {iteration}")
     loss = model.adversarial.clustered_loss
     feature = model.adversarial.cluster_feature
-    features, domains = tapped_maps(model, training_batch(cfg, iteration), feature)
+    with torch.no_grad():
+        tapped, domains = model.tapped_features(training_batch(cfg, iteration), [feature])
+        features = tapped[feature]
+        assignment = loss.assign(features, domains, seed=iteration)
     b, c, h, w = features.shape
-    maps = features.reshape(b * c, h * w)
-    map_domains = domains.repeat_interleave(c)
-    clusters = run_kmeans(
-        maps, loss.num_clusters, iteration, backend=loss.backend, max_iter=loss.max_iter
-    )
-    generator = torch.Generator().manual_seed(int(iteration))
-    pairs = sample_balanced_pairs(
-        clusters.labels, map_domains, loss.pairs_per_kind, generator, loss.num_clusters
-    )
     return ClusterInspection(
         iteration=iteration,
         feature=feature,
         num_clusters=loss.num_clusters,
-        maps=maps.reshape(b * c, h, w).float().cpu().numpy(),
-        labels=clusters.labels.cpu().numpy(),
-        domains=map_domains.cpu().numpy(),
+        maps=assignment.maps.reshape(b * c, h, w).float().cpu().numpy(),
+        labels=assignment.clusters.labels.cpu().numpy(),
+        domains=assignment.domains.cpu().numpy(),
         samples=np.repeat(np.arange(b), c),
         channels=np.tile(np.arange(c), b),
-        pair_counts=pairs.counts.cpu().numpy(),
-        inertia=float(clusters.inertia),
+        pair_counts=assignment.pairs.counts.cpu().numpy(),
+        inertia=float(assignment.clusters.inertia),
     )

@@ -1,5 +1,5 @@
 """Pascal VOC 2012: unlabeled train images, labeled val images whose palette PNGs are read as
-class indices (never colours), and refusal of RGB or out-of-range labels."""
+class indices (never colours), and refusal of RGB labels."""
 
 import os
 
@@ -8,7 +8,7 @@ import pytest
 from detectron2.data import MetadataCatalog
 from PIL import Image
 
-from i2v_plugin.data.datasets.voc import VOC_CLASSES, load_voc_images, read_voc_label
+from i2v_plugin.data.datasets.voc import VOC_CLASSES, load_voc_images
 from i2v_plugin.data.label_io import LabelFormatError, read_label_map
 from i2v_plugin.data.mapper import I2VDatasetMapper
 
@@ -61,22 +61,20 @@ def test_unlabeled_train_and_labeled_val_dicts(voc_root):
 
 def test_palette_label_values_are_the_class_indices(voc_root):
     (val,) = load_voc_images(voc_root, "val", labeled=True)
-    np.testing.assert_array_equal(read_voc_label(val["sem_seg_file_name"]), voc_label())
+    labels = read_label_map(val["sem_seg_file_name"], ("P",))
+    np.testing.assert_array_equal(labels, voc_label())
     mapper = I2VDatasetMapper(is_train=False, augmentations=[], num_classes=len(VOC_CLASSES))
     np.testing.assert_array_equal(mapper(val)["sem_seg"].numpy(), voc_label())
 
 
-def test_rgb_label_and_out_of_range_values_are_refused(voc_root):
+def test_rgb_label_is_refused(voc_root):
     path = os.path.join(voc_root, "SegmentationClass", f"{VAL_IDS[0]}.png")
     with pytest.raises(LabelFormatError, match="mode 'P'"):
         read_label_map(path, ("L",))
     with Image.open(path) as img:
         img.convert("RGB").save(path)
     with pytest.raises(LabelFormatError, match=rf"{VAL_IDS[0]}\.png.*mode 'RGB'"):
-        read_voc_label(path)
-    save_palette_png(path, np.full((6, 8), 21, np.uint8))
-    with pytest.raises(ValueError, match=r"values \[21\] are not VOC labels"):
-        read_voc_label(path)
+        read_label_map(path, ("P",))
 
 
 def test_missing_files_are_named(voc_root):

@@ -110,3 +110,40 @@ def test_crop_the_discriminator_cannot_take_is_a_clear_error():
         build_model(
             tiny_cfg(SYNTH, "MODEL.I2V.PLACEMENTS", "['spatial']", "INPUT.CROP.SIZE", "(72, 72)")
         )
+
+
+def test_tapped_features_are_what_a_training_step_hands_the_adversarial_branch():
+    model = build_model(tiny_cfg(SYNTH, "MODEL.I2V.PLACEMENTS", "['spatial', 'global']"))
+    inputs = batch(labeled=2, unlabeled=3)
+    seen = {}
+    model.adversarial.register_forward_pre_hook(
+        lambda mod, args: seen.update(features=args[0], domains=args[1])
+    )
+    train_step(model, inputs)  # the tiny Swin's encoder has no dropout or batch statistics
+    with torch.no_grad():
+        tapped, domains = model.tapped_features(inputs)
+    assert set(tapped) == set(seen["features"]) == {"patch_embed", "res5"}
+    for name, value in tapped.items():
+        assert value.shape[0] == 5
+        assert torch.allclose(value, seen["features"][name].detach(), atol=1e-6)
+    assert domains.tolist() == seen["domains"].tolist() == [0, 0, 1, 1, 1]
+
+
+def test_tapped_features_of_clips_give_one_map_per_frame_labeled_first():
+    model = build_model(tiny_cfg(SYNTH, "INPUT.CLIP.LENGTH", "3")).eval()
+    clip = {"image": torch.zeros(3, 3, 64, 64, dtype=torch.uint8), "domain": "video"}
+    image = {**batch(labeled=1, unlabeled=0)[0]}
+    image["image"] = image["image"].expand(3, -1, -1, -1)
+    image["sem_seg"] = image["sem_seg"].expand(3, -1, -1)
+    with torch.no_grad():
+        tapped, domains = model.tapped_features([clip, image], names=["patch_embed"])
+    assert tapped["patch_embed"].shape == (6, 16, 16, 16)
+    assert domains.tolist() == [0, 0, 0, 1, 1, 1]
+    # the labeled still image repeated in time gives three identical frames
+    assert torch.equal(tapped["patch_embed"][0], tapped["patch_embed"][2])
+
+
+def test_training_batches_must_have_the_configured_clip_length():
+    model = build_model(tiny_cfg(SYNTH, "INPUT.CLIP.LENGTH", "2"))
+    with pytest.raises(ValueError, match="clips of 2 frames"):
+        train_step(model, batch())  # single images: clips of length 1

@@ -14,7 +14,7 @@ from detectron2.utils.events import EventStorage
 from PIL import Image
 from tool_loading import load_tool
 
-from i2v_plugin.visualization.clusters import inspect_clusters, tapped_maps, training_batch
+from i2v_plugin.visualization.clusters import inspect_clusters, training_batch
 from i2v_plugin.visualization.curves import collect_series, group_series, load_metrics
 from i2v_plugin.visualization.grid import prediction_grid
 
@@ -145,8 +145,8 @@ def test_clusters_match_the_clustered_loss_of_that_training_step(synth_root, tmp
         assert logged[f"i2v/pairs_{kind}"] == totals[column]
     # Without a checkpoint iteration the default is the one after the checkpoint's (4 + 1).
     assert inspect_clusters(cfg).iteration == 5
-    features, domains = tapped_maps(model.eval(), batch, "patch_embed")
-    assert features.shape[:2] == (4, EMBED_DIM) and domains.tolist() == [0, 0, 1, 1]
+    tapped, domains = model.eval().tapped_features(batch, ["patch_embed"])
+    assert tapped["patch_embed"].shape[:2] == (4, EMBED_DIM) and domains.tolist() == [0, 0, 1, 1]
 
 
 def test_clusters_cli_prints_table_and_writes_png(synth_root, tmp_path, visualize_tool, capsys):

@@ -4,34 +4,19 @@ Layout (root ``$DETECTRON2_DATASETS/coco``):
   {train2017,val2017}/<image_id>.jpg                  images
   stuffthingmaps/{train2017,val2017}/<image_id>.png   "L" maps, value = COCO category_id - 1
   stuffthingmaps_shared/{train2017,val2017}/*.png     "L" maps in training ids (written by
-                                                      datasets/prepare_coco_stuff.py)
+                                                      datasets/prepare_coco_stuff.py, see
+                                                      data.prepare.coco_stuff)
   stuffthingmaps_shared/{train2017,val2017}.json      manifest: the class list of those maps
 
 Splits: coco_stuff_shared_train / coco_stuff_shared_val (domain "image", evaluator "sem_seg").
 """
 
 import os
-from collections.abc import Sequence
 
-import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
-from ..label_io import read_label_map
-from .classes import (
-    BACKGROUND,
-    COCO_STUFF_MAX_VALUE,
-    COCO_THING_VALUES,
-    DEFAULT_SHARED_CLASSES,
-    canonical_name,
-)
-from .label_conversion import (
-    ConversionJob,
-    convert_all,
-    manifest_classes,
-    remap_table,
-    require_manifest,
-    write_index_png,
-)
+from .classes import DEFAULT_SHARED_CLASSES
+from .manifests import manifest_classes, require_manifest
 
 PREPARE_COMMAND = "python datasets/prepare_coco_stuff.py"
 SOURCE_LABELS = "stuffthingmaps"
@@ -40,105 +25,9 @@ SPLITS = ("train2017", "val2017")
 IGNORE_LABEL = 255
 
 
-def coco_stuff_remap_table(classes: Sequence[str]) -> np.ndarray:
-    """Lookup table COCO-Stuff value -> training id for ``classes``.
-
-    Each shared class gets its index in ``classes``; every other labeled value (0..181) becomes
-    background (0); 255 stays 255. Values 182..254 do not occur in COCO-Stuff and map to 255 here;
-    ``remap_coco_stuff_map`` rejects them before the table is applied.
-
-    Raises:
-        ValueError naming a class that is not a COCO thing class.
-    """
-    mapping = {value: 0 for value in range(COCO_STUFF_MAX_VALUE + 1)}
-    for index, name in enumerate(classes):
-        if index == 0 and name == BACKGROUND:
-            continue
-        coco_name = canonical_name(name)
-        if coco_name not in COCO_THING_VALUES:
-            raise ValueError(
-                f"Shared class {name!r} is not a COCO thing class; known names: "
-                f"{sorted(COCO_THING_VALUES)}"
-            )
-        mapping[COCO_THING_VALUES[coco_name]] = index
-    return remap_table(mapping, default=IGNORE_LABEL, source="COCO-Stuff remap")
-
-
-def remap_coco_stuff_map(labels: np.ndarray, table: np.ndarray, path: str) -> np.ndarray:
-    """Apply ``table`` to one COCO-Stuff map after checking its values.
-
-    Raises:
-        ValueError naming ``path`` if a value lies outside 0..181 and is not 255.
-    """
-    bad = (labels > COCO_STUFF_MAX_VALUE) & (labels != IGNORE_LABEL)
-    if bad.any():
-        raise ValueError(
-            f"{path}: values {sorted(np.unique(labels[bad]).tolist())} are not COCO-Stuff labels; "
-            f"expected 0..{COCO_STUFF_MAX_VALUE} (category_id - 1) or {IGNORE_LABEL} (unlabeled)"
-        )
-    return table[labels]
-
-
-def _convert_one(job: ConversionJob) -> None:
-    labels = read_label_map(job.source, ("L",))
-    write_index_png(job.destination, remap_coco_stuff_map(labels, job.payload, job.source))
-
-
 def manifest_path(coco_root: str, split: str) -> str:
+    """The manifest of the converted maps of ``split``."""
     return os.path.join(coco_root, SHARED_LABELS, f"{split}.json")
-
-
-def prepare_coco_stuff(
-    coco_root: str,
-    classes: Sequence[str],
-    splits: Sequence[str] = SPLITS,
-    workers: int = 0,
-    force: bool = False,
-    progress: bool = True,
-) -> dict:
-    """Write the shared-class label maps of ``splits`` (resumable, see ``label_conversion``).
-
-    Args:
-        coco_root: the ``coco`` folder.
-        classes: shared class list ("background" first).
-        splits: subfolders of ``stuffthingmaps`` to convert.
-        workers: conversion processes (0: in this process).
-        force: rewrite outputs that already exist.
-        progress: show progress bars.
-    Returns:
-        {split: {"converted", "reused", "total"}}.
-    Raises:
-        FileNotFoundError naming a missing source folder; ValueError for a bad class or label.
-    """
-    table = coco_stuff_remap_table(classes)
-    summary = {}
-    for split in splits:
-        source_dir = os.path.join(coco_root, SOURCE_LABELS, split)
-        if not os.path.isdir(source_dir):
-            raise FileNotFoundError(
-                f"COCO-Stuff label folder not found: expected {source_dir} (unzip "
-                f"stuffthingmaps_trainval2017.zip into {os.path.join(coco_root, SOURCE_LABELS)})"
-            )
-        target_dir = os.path.join(coco_root, SHARED_LABELS, split)
-        jobs = [
-            ConversionJob(os.path.join(source_dir, name), os.path.join(target_dir, name), table)
-            for name in sorted(os.listdir(source_dir))
-            if name.endswith(".png") and not name.startswith(".")
-        ]
-        if not jobs:
-            raise FileNotFoundError(f"No label PNG in {source_dir}")
-        manifest = {"classes": list(classes), "source": os.path.join(SOURCE_LABELS, split)}
-        summary[split] = convert_all(
-            jobs,
-            _convert_one,
-            manifest_path(coco_root, split),
-            manifest,
-            workers=workers,
-            force=force,
-            desc=f"COCO-Stuff {split}",
-            progress=progress,
-        )
-    return summary
 
 
 def load_coco_stuff_shared(coco_root: str, split: str) -> list[dict]:

@@ -19,7 +19,7 @@ import os
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from .classes import stored_or_default_classes
-from .label_conversion import require_manifest
+from .manifests import require_manifest
 
 PREPARE_COMMAND = "python datasets/prepare_davis_semantic.py"
 RESOLUTION = "480p"

@@ -10,10 +10,7 @@ Layout (root ``$DETECTRON2_DATASETS/VOCdevkit/VOC2012``):
 
 import os
 
-import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
-
-from ..label_io import read_label_map
 
 # Label value = index; 1..20 are the VOC classes in alphabetical order.
 VOC_CLASSES = (
@@ -40,23 +37,6 @@ VOC_CLASSES = (
     "tvmonitor",
 )
 VOID = 255
-
-
-def read_voc_label(path: str) -> np.ndarray:
-    """A VOC ``SegmentationClass`` PNG as class indices, checked.
-
-    Raises:
-        LabelFormatError naming the file if it is not a palette PNG (e.g. saved as RGB);
-        ValueError naming it if a value is neither 0..20 nor 255.
-    """
-    labels = read_label_map(path, ("P",))
-    bad = (labels >= len(VOC_CLASSES)) & (labels != VOID)
-    if bad.any():
-        raise ValueError(
-            f"{path}: values {sorted(np.unique(labels[bad]).tolist())} are not VOC labels; "
-            f"expected 0..{len(VOC_CLASSES) - 1} or {VOID} (void)"
-        )
-    return labels
 
 
 def _image_ids(voc_root: str, split: str) -> list[str]:

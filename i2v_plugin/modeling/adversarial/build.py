@@ -12,22 +12,15 @@ from detectron2.layers import ShapeSpec
 from detectron2.utils.events import get_event_storage
 from torch import nn
 
-from .discriminators import DISCRIMINATOR_REGISTRY, PairDiscriminator
+from ..backbone.base import TappableBackbone
+from .discriminators import DISCRIMINATOR_REGISTRY, DomainDiscriminator, PairDiscriminator
 from .losses import ClusteredAdversarialLoss, DomainAdversarialLoss
 from .schedules import build_schedule
 
-# Where each placement taps a Swin-like backbone; backbones may override it with a
-# ``placement_features`` attribute (e.g. a ResNet's "spatial" tap is its stem).
-DEFAULT_PLACEMENT_FEATURES = {
-    "spatial": "patch_embed",
-    "global": "res5",
-    "res2": "res2",
-    "res3": "res3",
-    "res4": "res4",
-    "res5": "res5",
-}
-# How each discriminator family consumes a (B, C, H, W) map.
-DENSE_DISCRIMINATORS = ("ConvDiscriminator", "PatchGANDiscriminator")
+
+def adversarial_enabled(cfg) -> bool:
+    """Whether the config trains any adversarial loss (and so needs the unlabeled stream)."""
+    return bool(cfg.MODEL.I2V.PLACEMENTS) or cfg.MODEL.I2V.CLUSTER.ENABLED
 
 
 class DomainAdversarialBranch(nn.Module):
@@ -136,16 +129,23 @@ def _map_size(cfg, shape: ShapeSpec, what: str, divisibility: int) -> tuple[int,
     return crop_h // shape.stride, crop_w // shape.stride
 
 
-def _feature_shapes(backbone) -> dict[str, ShapeSpec]:
-    shapes = getattr(backbone, "feature_shapes", None)
-    return shapes() if shapes is not None else backbone.output_shape()
-
-
-def _build_placement_loss(cfg, name, disc_name, shape, divisibility) -> DomainAdversarialLoss:
+def _build_placement_loss(
+    cfg, name: str, disc_name: str, shape: ShapeSpec, backbone: TappableBackbone
+) -> DomainAdversarialLoss:
     disc_cls = DISCRIMINATOR_REGISTRY.get(disc_name)
-    if disc_name in DENSE_DISCRIMINATORS:
-        return DomainAdversarialLoss(disc_cls(in_channels=shape.channels), mode="dense")
-    h, w = _map_size(cfg, shape, f"the {disc_name} at placement {name!r}", divisibility)
+    if not issubclass(disc_cls, DomainDiscriminator):
+        raise ValueError(
+            f"MODEL.I2V.DISCRIMINATORS names {disc_name!r} for placement {name!r}, which is not a "
+            "general domain discriminator (a DomainDiscriminator subclass)"
+        )
+    if disc_cls.dense:
+        kwargs = {"in_channels": shape.channels}
+        if backbone.takes_clips and disc_cls.judges_clips:
+            # A clip backbone's frames are judged as whole clips (e.g. the 3D PatchGAN).
+            kwargs["clip_length"] = cfg.INPUT.CLIP.LENGTH
+        return DomainAdversarialLoss(disc_cls(**kwargs), mode="dense")
+    what = f"the {disc_name} at placement {name!r}"
+    h, w = _map_size(cfg, shape, what, backbone.size_divisibility)
     # Spatial and intermediate placements judge each channel's map; "global" judges the whole
     # encoder output (tokens concatenated), as in the paper.
     mode = "flatten" if name == "global" else "per_channel"
@@ -154,13 +154,15 @@ def _build_placement_loss(cfg, name, disc_name, shape, divisibility) -> DomainAd
     return DomainAdversarialLoss(disc, mode=mode)
 
 
-def build_adversarial_branch(cfg, backbone) -> DomainAdversarialBranch | None:
-    """Build the branch from ``cfg.MODEL.I2V``; None when no adversarial loss is configured."""
+def build_adversarial_branch(cfg, backbone: TappableBackbone) -> DomainAdversarialBranch | None:
+    """Build the branch from ``cfg.MODEL.I2V`` for ``backbone`` (its contract says where each
+    placement taps, the maps' shapes and whether it takes clips); None when no adversarial
+    loss is configured."""
+    if not adversarial_enabled(cfg):
+        return None
     i2v = cfg.MODEL.I2V
     placements = list(i2v.PLACEMENTS)
-    if not placements and not i2v.CLUSTER.ENABLED:
-        return None
-    tap_of = {**DEFAULT_PLACEMENT_FEATURES, **getattr(backbone, "placement_features", {})}
+    tap_of = backbone.placement_features
     unknown = [p for p in placements + [i2v.CLUSTER.PLACEMENT] if p not in tap_of]
     if unknown:
         raise ValueError(f"Unknown MODEL.I2V placement(s) {unknown}; choose from {sorted(tap_of)}")
@@ -174,17 +176,19 @@ def build_adversarial_branch(cfg, backbone) -> DomainAdversarialBranch | None:
             )
     weights = list(i2v.PLACEMENT_WEIGHTS) or [1.0] * len(placements)
     disc_names = list(i2v.DISCRIMINATORS) or ["MLPDiscriminator"] * len(placements)
-    shapes = _feature_shapes(backbone)
-    divisibility = backbone.size_divisibility
+    shapes = backbone.feature_shapes()
     losses = {
-        name: _build_placement_loss(cfg, name, disc, shapes[tap_of[name]], divisibility)
+        name: _build_placement_loss(cfg, name, disc, shapes[tap_of[name]], backbone)
         for name, disc in zip(placements, disc_names)
     }
     clustered = None
     cluster_feature = tap_of[i2v.CLUSTER.PLACEMENT]
     if i2v.CLUSTER.ENABLED:
         h, w = _map_size(
-            cfg, shapes[cluster_feature], "the clustered loss's pair discriminator", divisibility
+            cfg,
+            shapes[cluster_feature],
+            "the clustered loss's pair discriminator",
+            backbone.size_divisibility,
         )
         clustered = ClusteredAdversarialLoss(
             PairDiscriminator(h * w, hidden_dims=tuple(i2v.DISC_HIDDEN_DIMS)),

@@ -13,6 +13,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+# Lloyd iterations per K-means run unless told otherwise (the config's default, too).
+DEFAULT_MAX_ITER = 30
+
 
 class KMeansResult(NamedTuple):
     """Output of a K-means run.
@@ -160,7 +163,7 @@ def _relocate_empty(
 
 @torch.no_grad()
 def kmeans(
-    x: Tensor, num_clusters: int, seed: int, max_iter: int = 50, tol: float = 1e-4
+    x: Tensor, num_clusters: int, seed: int, max_iter: int = DEFAULT_MAX_ITER, tol: float = 1e-4
 ) -> KMeansResult:
     """K-means (greedy k-means++ then Lloyd) in torch on ``x``'s device.
 

@@ -1,7 +1,14 @@
 """Domain discriminators: MLP, global conv, PatchGAN (2D/3D) and the symmetric pair discriminator.
 
 Every discriminator returns raw logits (no sigmoid) so the losses can use the numerically stable
-BCE-with-logits. All are registered in ``DISCRIMINATOR_REGISTRY`` under their class name.
+BCE-with-logits. The general ones are registered in ``DISCRIMINATOR_REGISTRY`` under their class
+name and say how they take a tapped map through two class attributes:
+
+- ``dense``: True when built as ``cls(in_channels=C)`` and fed the (B, C, H, W) map itself;
+  False when built as ``cls(in_features=D, hidden_dims=...)`` and fed flat vectors (per channel,
+  or the whole map at the "global" placement).
+- ``judges_clips``: True when it also takes ``clip_length=T`` and then judges whole clips of
+  per-frame maps (used when the backbone takes clips).
 """
 
 from collections.abc import Sequence
@@ -13,8 +20,17 @@ from torch import Tensor, nn
 DISCRIMINATOR_REGISTRY = Registry("I2V_DISCRIMINATOR")
 DISCRIMINATOR_REGISTRY.__doc__ = """
 Registry for domain discriminators. Registered objects are ``nn.Module`` classes built from
-explicit keyword arguments and returning logits.
+explicit keyword arguments and returning logits; the general ones subclass
+``DomainDiscriminator``.
 """
+
+
+class DomainDiscriminator(nn.Module):
+    """Base class of the general domain discriminators: declares how one takes a tapped map
+    (see the module docstring). Subclasses override the two flags."""
+
+    dense: bool = False
+    judges_clips: bool = False
 
 
 def _mlp(in_features: int, hidden_dims: Sequence[int], negative_slope: float) -> nn.Sequential:
@@ -37,7 +53,7 @@ def _check_last_dim(x: Tensor, expected: int, who: str, arg: str) -> None:
 
 
 @DISCRIMINATOR_REGISTRY.register()
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(DomainDiscriminator):
     """Fully connected discriminator on flat feature vectors.
 
     Args:
@@ -64,7 +80,7 @@ class MLPDiscriminator(nn.Module):
 
 
 @DISCRIMINATOR_REGISTRY.register()
-class ConvDiscriminator(nn.Module):
+class ConvDiscriminator(DomainDiscriminator):
     """Image-level discriminator: 3x3 conv, global average pooling, FC, dropout, ReLU, classifier.
 
     Args:
@@ -73,8 +89,11 @@ class ConvDiscriminator(nn.Module):
         hidden_dim: width of the fully connected layer.
         dropout: dropout probability after the fully connected layer.
 
-    Input ``(B, in_channels, H, W)`` -> logits ``(B,)``.
+    Input ``(B, in_channels, H, W)`` -> logits ``(B,)``; on clips it judges every frame alone.
     """
+
+    dense = True
+    judges_clips = False
 
     def __init__(
         self,
@@ -102,29 +121,36 @@ class ConvDiscriminator(nn.Module):
 
 
 @DISCRIMINATOR_REGISTRY.register()
-class PatchGANDiscriminator(nn.Module):
+class PatchGANDiscriminator(DomainDiscriminator):
     """PatchGAN: four kernel-4 convolutions giving one logit per receptive-field patch.
 
     Strides are 2, 2, 1, 1 in space; the two stride-1 layers pad asymmetrically (1 before,
     2 after) so they keep the spatial size. The output is about ``H/4 x W/4`` and at least 1x1 for
-    any spatial size >= 4. With ``dims=3`` the kernels are
-    ``(1, 4, 4)`` for the strided layers and ``(3, 4, 4)`` (time padded by 1 on both sides)
-    for the others, so time is never downsampled and single-frame clips (T = 1) work.
+    any spatial size >= 4.
+
+    With ``clip_length`` T >= 1 it is the 3D PatchGAN of clip backbones: the input is per-frame
+    maps (B*T, C, H, W), clip-major (frame t of clip b at row b*T + t, as the meta-architecture
+    gives them); they are regrouped into (B, C, T, H, W) clips and judged with kernels
+    ``(1, 4, 4)`` for the strided layers and ``(3, 4, 4)`` (time padded by 1 on both sides) for
+    the others, so time is never downsampled and single-frame clips work. The logits are folded
+    back to one map per frame, (B*T, 1, h, w), so they pair with per-frame domain labels.
 
     Args:
         in_channels: input channels C.
         base_channels: width of the first layer (doubled in the second and third).
-        dims: 2 for ``(B, C, H, W) -> (B, 1, h, w)``; 3 for ``(B, C, T, H, W) -> (B, 1, T, h, w)``.
+        clip_length: 0 for a 2D PatchGAN on (B, C, H, W) maps; T >= 1 for the 3D one on clips.
     """
 
+    dense = True
+    judges_clips = True
     MIN_SPATIAL = 4
 
-    def __init__(self, in_channels: int, base_channels: int = 64, dims: int = 2):
+    def __init__(self, in_channels: int, base_channels: int = 64, clip_length: int = 0):
         super().__init__()
-        if dims not in (2, 3):
-            raise ValueError(f"PatchGANDiscriminator: dims must be 2 or 3, got {dims}")
+        if clip_length < 0:
+            raise ValueError(f"PatchGANDiscriminator: clip_length must be >= 0, got {clip_length}")
         self.in_channels = int(in_channels)
-        self.dims = dims
+        self.clip_length = int(clip_length)
         widths = [self.in_channels, base_channels, base_channels * 2, base_channels * 4, 1]
         layers: list[nn.Module] = []
         for i in range(4):
@@ -135,7 +161,7 @@ class PatchGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def _conv_block(self, c_in: int, c_out: int, downsample: bool) -> list[nn.Module]:
-        if self.dims == 2:
+        if not self.clip_length:
             if downsample:
                 return [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)]
             # Explicit asymmetric padding: padding="same" warns for even kernels.
@@ -145,18 +171,27 @@ class PatchGANDiscriminator(nn.Module):
         return [nn.ConstantPad3d((1, 2, 1, 2, 1, 1), 0.0), nn.Conv3d(c_in, c_out, (3, 4, 4))]
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
-            layout = "(B, C, H, W)" if self.dims == 2 else "(B, C, T, H, W)"
+        who = f"PatchGANDiscriminator(clip_length={self.clip_length})"
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
-                f"PatchGANDiscriminator(dims={self.dims}): input has shape {tuple(x.shape)}; "
-                f"expected {layout} with C={self.in_channels}"
+                f"{who}: input has shape {tuple(x.shape)}; expected (B, {self.in_channels}, H, W)"
             )
         if min(x.shape[-2:]) < self.MIN_SPATIAL:
             raise ValueError(
-                f"PatchGANDiscriminator: input spatial size {tuple(x.shape[-2:])} is too small; "
-                f"expected H, W >= {self.MIN_SPATIAL}"
+                f"{who}: input spatial size {tuple(x.shape[-2:])} is too small; expected H, W >= "
+                f"{self.MIN_SPATIAL}"
             )
-        return self.net(x)
+        if not self.clip_length:
+            return self.net(x)
+        if x.shape[0] % self.clip_length:
+            raise ValueError(
+                f"{who}: {x.shape[0]} frames do not make whole clips of {self.clip_length} frames "
+                "(INPUT.CLIP.LENGTH)"
+            )
+        frames, channels, h, w = x.shape
+        clips = x.view(frames // self.clip_length, self.clip_length, channels, h, w)
+        logits = self.net(clips.transpose(1, 2))  # (B, 1, T, h', w')
+        return logits.transpose(1, 2).reshape(frames, 1, *logits.shape[-2:])
 
 
 @DISCRIMINATOR_REGISTRY.register()

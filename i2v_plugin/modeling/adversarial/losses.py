@@ -5,13 +5,15 @@ trains the discriminator while pushing the feature extractor to make the domains
 inside each cluster) indistinguishable.
 """
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .clustering import run_kmeans
+from .clustering import DEFAULT_MAX_ITER, KMeansResult, run_kmeans
 from .grl import grad_reverse
-from .pairs import PAIR_KINDS, sample_balanced_pairs
+from .pairs import PAIR_KINDS, PairBatch, sample_balanced_pairs
 
 MODES = ("per_channel", "flatten", "dense")
 
@@ -106,6 +108,22 @@ class DomainAdversarialLoss(nn.Module):
         return loss, stats
 
 
+class ClusterAssignment(NamedTuple):
+    """What the clustered loss pairs up in one step (``ClusteredAdversarialLoss.assign``).
+
+    Attributes:
+        maps: (N, H*W) per-channel maps, N = B*C, sample-major (sample 0's C channels first).
+        domains: (N,) int64 domain of every map (its sample's).
+        clusters: the K-means result on ``maps`` (labels (N,), centres, inertia).
+        pairs: the balanced pairs drawn inside the clusters.
+    """
+
+    maps: Tensor
+    domains: Tensor
+    clusters: KMeansResult
+    pairs: PairBatch
+
+
 class ClusteredAdversarialLoss(nn.Module):
     """Pair discriminator loss inside K-means clusters of per-channel maps (training only).
 
@@ -141,7 +159,7 @@ class ClusteredAdversarialLoss(nn.Module):
         num_clusters: int = 11,
         pairs_per_kind: int = 8,
         backend: str = "torch",
-        max_iter: int = 50,
+        max_iter: int = DEFAULT_MAX_ITER,
         require_cross_pairs: bool = True,
     ):
         super().__init__()
@@ -157,14 +175,20 @@ class ClusteredAdversarialLoss(nn.Module):
         self.max_iter = int(max_iter)
         self.require_cross_pairs = bool(require_cross_pairs)
 
-    def forward(
-        self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
-    ) -> tuple[Tensor, dict[str, Tensor]]:
-        if not self.training:
-            raise RuntimeError(
-                "ClusteredAdversarialLoss: clustering is a training-only loss; it was called "
-                "in eval mode"
-            )
+    def assign(self, features: Tensor, domains: Tensor, seed: int) -> ClusterAssignment:
+        """Cluster the per-channel maps and draw the pairs, without the loss.
+
+        This is the loss's own first half: training, the cluster figure and diagnostics all
+        call it, so they see exactly the clusters and pairs the loss uses.
+
+        Args:
+            features: (B, C, H, W) tapped maps of every sample (labeled first, as the model
+                gives them).
+            domains: (B,) int64, 0 = image, 1 = video.
+            seed: fixes the K-means initialisation and the pair draws (training: the iteration).
+        Returns:
+            ``ClusterAssignment``; its ``maps`` keep the autograd graph of ``features``.
+        """
         who = "ClusteredAdversarialLoss"
         _check_maps(features, who)
         _check_domains(features, domains, who)
@@ -177,7 +201,6 @@ class ClusteredAdversarialLoss(nn.Module):
             )
         maps = features.reshape(b * c, h * w)
         map_domains = domains.repeat_interleave(c)
-
         clusters = run_kmeans(
             maps.detach(), self.num_clusters, seed, backend=self.backend, max_iter=self.max_iter
         )
@@ -185,6 +208,17 @@ class ClusteredAdversarialLoss(nn.Module):
         pairs = sample_balanced_pairs(
             clusters.labels, map_domains, self.pairs_per_kind, generator, self.num_clusters
         )
+        return ClusterAssignment(maps, map_domains, clusters, pairs)
+
+    def forward(
+        self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        if not self.training:
+            raise RuntimeError(
+                "ClusteredAdversarialLoss: clustering is a training-only loss; it was called "
+                "in eval mode"
+            )
+        maps, _, clusters, pairs = self.assign(features, domains, seed)
         reversed_maps = grad_reverse(maps, grl_coeff)
         has_cross = bool(pairs.counts[:, 0].sum() > 0)
         if pairs.idx_a.numel() == 0 or (self.require_cross_pairs and not has_cross):

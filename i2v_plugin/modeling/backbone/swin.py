@@ -3,22 +3,39 @@
 It exposes the patch-embedding map (``patch_embed``, stride = patch size, the "spatial"
 placement of the paper) and the four stage outputs ``res2``..``res5`` (``res5`` is the encoder
 output, the "global" placement), all as NCHW tensors.
+
+The stage loop is written here rather than taken from timm's ``forward_intermediates``: that
+method neither returns the patch-embedding map (the spatial tap) nor lets each stage's tokens be
+normalised before they are permuted to NCHW.
 """
 
 import torch
-from detectron2.modeling import BACKBONE_REGISTRY, Backbone, ShapeSpec
+from detectron2.modeling import BACKBONE_REGISTRY, ShapeSpec
 from timm.models.swin_transformer import SwinTransformer
 from torch import nn
+
+from .base import TappableBackbone
 
 STAGE_NAMES = ("patch_embed", "res2", "res3", "res4", "res5")
 
 
-class D2SwinTransformer(Backbone):
+def swin_stage_shapes(patch_size: int, embed_dim: int) -> tuple[dict, dict]:
+    """Channels and strides of the five maps of a 4-stage Swin (2D or video, same layout)."""
+    channels, strides = {"patch_embed": embed_dim}, {"patch_embed": patch_size}
+    for i in range(4):
+        channels[f"res{i + 2}"] = embed_dim * 2**i
+        strides[f"res{i + 2}"] = patch_size * 2**i
+    return channels, strides
+
+
+class D2SwinTransformer(TappableBackbone):
     """Swin Transformer (timm) with Detectron2's backbone interface.
 
     Any input height/width that is a multiple of ``size_divisibility`` works: the attention masks
     are built for the input size on the fly (timm's ``strict_img_size=False``).
     """
+
+    stage_names = STAGE_NAMES
 
     def __init__(
         self,
@@ -40,14 +57,9 @@ class D2SwinTransformer(Backbone):
             out_features: names returned by ``forward`` by default, among ``STAGE_NAMES``.
             in_chans: input channels.
         """
-        super().__init__()
         if len(depths) != 4 or len(num_heads) != 4:
             raise ValueError(f"Swin needs 4 stages; got depths={depths}, num_heads={num_heads}")
-        unknown = set(out_features) - set(STAGE_NAMES)
-        if unknown:
-            raise ValueError(
-                f"Unknown Swin out_features {sorted(unknown)}; choose from {STAGE_NAMES}"
-            )
+        super().__init__(*swin_stage_shapes(patch_size, embed_dim), out_features)
         self.swin = SwinTransformer(
             img_size=224,
             patch_size=patch_size,
@@ -65,51 +77,21 @@ class D2SwinTransformer(Backbone):
         # instead (as in dense-prediction Swin variants), so every tap is normalised alike.
         self.swin.norm = nn.Identity()
         self.swin.head = nn.Identity()
-        channels = [embed_dim * 2**i for i in range(4)]
         self.out_norms = nn.ModuleDict(
-            {f"res{i + 2}": nn.LayerNorm(c) for i, c in enumerate(channels)}
+            {name: nn.LayerNorm(self._feature_channels[name]) for name in STAGE_NAMES[1:]}
         )
-        self._feature_channels = {"patch_embed": embed_dim}
-        self._feature_strides = {"patch_embed": patch_size}
-        for i, c in enumerate(channels):
-            self._feature_channels[f"res{i + 2}"] = c
-            self._feature_strides[f"res{i + 2}"] = patch_size * 2**i
-        self._out_features = list(out_features)
-        self._out_feature_channels = {k: self._feature_channels[k] for k in out_features}
-        self._out_feature_strides = {k: self._feature_strides[k] for k in out_features}
 
-    @property
-    def size_divisibility(self) -> int:
-        return self._feature_strides["res5"]
+    def run_stage(self, name: str, state: torch.Tensor) -> torch.Tensor:
+        """Tokens (B, H', W', C): the patch embedding (already layer-normalised) of the image,
+        or stage ``res<k>`` of the previous tokens."""
+        if name == "patch_embed":
+            return self.swin.patch_embed(state)
+        return self.swin.layers[STAGE_NAMES.index(name) - 1](state)
 
-    def feature_shapes(self) -> dict[str, ShapeSpec]:
-        """Channels and stride of every tappable map (``STAGE_NAMES``), not only the outputs."""
-        return {
-            k: ShapeSpec(channels=self._feature_channels[k], stride=self._feature_strides[k])
-            for k in STAGE_NAMES
-        }
-
-    def forward(self, x: torch.Tensor, out_features=None) -> dict[str, torch.Tensor]:
-        """
-        Args:
-            x: (B, C, H, W) normalised images, H and W multiples of ``size_divisibility``.
-            out_features: names to return (default: the configured ``out_features``). The
-                network runs only as deep as the deepest requested name needs.
-        Returns:
-            dict name -> (B, C_name, H / stride_name, W / stride_name).
-        """
-        wanted = self._out_features if out_features is None else list(out_features)
-        depth = max(STAGE_NAMES.index(name) for name in wanted)
-        outputs = {}
-        tokens = self.swin.patch_embed(x)  # (B, H', W', C), already layer-normalised
-        if "patch_embed" in wanted:
-            outputs["patch_embed"] = tokens.permute(0, 3, 1, 2)
-        for level, stage in enumerate(self.swin.layers[:depth], start=1):
-            tokens = stage(tokens)
-            name = STAGE_NAMES[level]
-            if name in wanted:
-                outputs[name] = self.out_norms[name](tokens).permute(0, 3, 1, 2).contiguous()
-        return outputs
+    def stage_map(self, name: str, tokens: torch.Tensor) -> torch.Tensor:
+        if name == "patch_embed":
+            return tokens.permute(0, 3, 1, 2)
+        return self.out_norms[name](tokens).permute(0, 3, 1, 2).contiguous()
 
 
 @BACKBONE_REGISTRY.register()

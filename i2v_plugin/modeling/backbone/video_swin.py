@@ -3,8 +3,8 @@
 
 Clips flow through the model as ``(B, C, T, H, W)``; every returned map keeps the time axis,
 ``(B, C_name, T', H / stride, W / stride)`` with ``T' = ceil(T / temporal patch size)`` (T' = T for
-the (1, 4, 4) patch used here). The meta-architecture folds time into the batch for the per-frame
-head and the 2D discriminators, and the 3D PatchGAN unfolds it again (``modeling/clips.py``).
+the (1, 4, 4) patch used here). ``forward_frames`` (from ``TappableBackbone``) folds time into
+the batch for the per-frame head and losses; the 3D PatchGAN regroups frames into clips.
 
 Maps: ``patch_embed`` (the "spatial" placement) and ``res2``..``res5`` (``res5`` = "global"),
 with the same names, channels and strides as the 2D ``D2SwinTransformer``, so 2D weights inflate
@@ -14,7 +14,7 @@ onto it name by name (``modeling/weights/inflate.py``).
 from functools import partial
 
 import torch
-from detectron2.modeling import BACKBONE_REGISTRY, Backbone, ShapeSpec
+from detectron2.modeling import BACKBONE_REGISTRY, ShapeSpec
 from torch import nn
 from torchvision.models.swin_transformer import SwinTransformerBlock
 from torchvision.models.video.swin_transformer import (
@@ -23,7 +23,8 @@ from torchvision.models.video.swin_transformer import (
     SwinTransformer3d,
 )
 
-STAGE_NAMES = ("patch_embed", "res2", "res3", "res4", "res5")
+from .base import TappableBackbone
+from .swin import STAGE_NAMES, swin_stage_shapes
 
 
 class WindowAttention3d(ShiftedWindowAttention3d):
@@ -64,14 +65,17 @@ def _swin_block(*args, attn_layer=None, **kwargs) -> SwinTransformerBlock:
     return SwinTransformerBlock(*args, attn_layer=WindowAttention3d, **kwargs)
 
 
-class D2VideoSwinTransformer(Backbone):
+class D2VideoSwinTransformer(TappableBackbone):
     """Video Swin Transformer (torchvision) with Detectron2's backbone interface, for clips.
 
+    ``forward`` takes (B, C, T, H, W) and returns maps (B, C_name, T', h, w); ``forward_frames``
+    gives per-frame maps for the head and the losses.
+
     Attributes:
-        takes_clips: True; ``forward`` takes (B, C, T, H, W) and returns 5D maps.
         temporal_stride: the temporal patch size (1: one output time step per frame).
     """
 
+    stage_names = STAGE_NAMES
     takes_clips = True
 
     def __init__(
@@ -97,7 +101,6 @@ class D2VideoSwinTransformer(Backbone):
             out_features: names returned by ``forward`` by default, among ``STAGE_NAMES``.
             in_chans: input channels.
         """
-        super().__init__()
         if len(depths) != 4 or len(num_heads) != 4:
             raise ValueError(
                 f"VideoSwin needs 4 stages; got depths={depths}, num_heads={num_heads}"
@@ -107,11 +110,7 @@ class D2VideoSwinTransformer(Backbone):
                 f"VideoSwin patch_size must be (T, P, P) and window_size (T, H, W); got "
                 f"patch_size={tuple(patch_size)}, window_size={tuple(window_size)}"
             )
-        unknown = set(out_features) - set(STAGE_NAMES)
-        if unknown:
-            raise ValueError(
-                f"Unknown VideoSwin out_features {sorted(unknown)}; choose from {STAGE_NAMES}"
-            )
+        super().__init__(*swin_stage_shapes(int(patch_size[1]), embed_dim), out_features)
         self.swin = SwinTransformer3d(
             patch_size=list(patch_size),
             embed_dim=embed_dim,
@@ -129,62 +128,26 @@ class D2VideoSwinTransformer(Backbone):
         self.swin.norm = nn.Identity()
         self.swin.avgpool = nn.Identity()
         self.swin.head = nn.Identity()
-        channels = [embed_dim * 2**i for i in range(4)]
         self.out_norms = nn.ModuleDict(
-            {f"res{i + 2}": nn.LayerNorm(c) for i, c in enumerate(channels)}
+            {name: nn.LayerNorm(self._feature_channels[name]) for name in STAGE_NAMES[1:]}
         )
         self.temporal_stride = int(patch_size[0])
-        patch = int(patch_size[1])
-        self._feature_channels = {"patch_embed": embed_dim}
-        self._feature_strides = {"patch_embed": patch}
-        for i, c in enumerate(channels):
-            self._feature_channels[f"res{i + 2}"] = c
-            self._feature_strides[f"res{i + 2}"] = patch * 2**i
-        self._out_features = list(out_features)
-        self._out_feature_channels = {k: self._feature_channels[k] for k in out_features}
-        self._out_feature_strides = {k: self._feature_strides[k] for k in out_features}
 
-    @property
-    def size_divisibility(self) -> int:
-        return self._feature_strides["res5"]
-
-    def feature_shapes(self) -> dict[str, ShapeSpec]:
-        """Channels and spatial stride of every tappable map (``STAGE_NAMES``)."""
-        return {
-            k: ShapeSpec(channels=self._feature_channels[k], stride=self._feature_strides[k])
-            for k in STAGE_NAMES
-        }
-
-    def forward(self, x: torch.Tensor, out_features=None) -> dict[str, torch.Tensor]:
-        """
-        Args:
-            x: (B, C, T, H, W) normalised clips (an image is a clip with T = 1), H and W
-                multiples of ``size_divisibility``.
-            out_features: names to return (default: the configured ``out_features``). The
-                network runs only as deep as the deepest requested name needs.
-        Returns:
-            dict name -> (B, C_name, T', H / stride_name, W / stride_name).
-        """
-        if x.dim() != 5:
-            raise ValueError(
-                f"D2VideoSwinTransformer takes clips (B, C, T, H, W), got {tuple(x.shape)}; "
-                "an image is a clip with T = 1"
-            )
-        wanted = self._out_features if out_features is None else list(out_features)
-        depth = max(STAGE_NAMES.index(name) for name in wanted)
-        outputs = {}
-        tokens = self.swin.pos_drop(self.swin.patch_embed(x))  # (B, T', H', W', C), normalised
-        if "patch_embed" in wanted:
-            outputs["patch_embed"] = tokens.permute(0, 4, 1, 2, 3)
+    def run_stage(self, name: str, state: torch.Tensor) -> torch.Tensor:
+        """Tokens (B, T', H', W', C): the normalised patch embedding of the clip, or stage
+        ``res<k>`` (patch merging first, except for res2) of the previous tokens."""
+        if name == "patch_embed":
+            return self.swin.pos_drop(self.swin.patch_embed(state))
         # swin.features alternates stages and patch merging: [stage, merge, stage, ..., stage].
-        for level in range(1, depth + 1):
-            if level > 1:
-                tokens = self.swin.features[2 * level - 3](tokens)
-            tokens = self.swin.features[2 * level - 2](tokens)
-            name = STAGE_NAMES[level]
-            if name in wanted:
-                outputs[name] = self.out_norms[name](tokens).permute(0, 4, 1, 2, 3).contiguous()
-        return outputs
+        level = STAGE_NAMES.index(name)
+        if level > 1:
+            state = self.swin.features[2 * level - 3](state)
+        return self.swin.features[2 * level - 2](state)
+
+    def stage_map(self, name: str, tokens: torch.Tensor) -> torch.Tensor:
+        if name == "patch_embed":
+            return tokens.permute(0, 4, 1, 2, 3)
+        return self.out_norms[name](tokens).permute(0, 4, 1, 2, 3).contiguous()
 
 
 @BACKBONE_REGISTRY.register()

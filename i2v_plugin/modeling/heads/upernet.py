@@ -10,7 +10,7 @@ from detectron2.layers import Conv2d, ShapeSpec
 from detectron2.modeling import SEM_SEG_HEADS_REGISTRY
 from torch import nn
 
-from ..norm import conv_norm_act, resolve_norm
+from ..norm import conv_norm_act
 
 
 @SEM_SEG_HEADS_REGISTRY.register()
@@ -41,8 +41,7 @@ class UperNetHead(nn.Module):
             num_classes: output classes (including background).
             conv_dims: channels of every decoder conv.
             pool_scales: output sizes of the pyramid pooling module.
-            norm: Detectron2 norm name ("BN", "GN", "SyncBN", ""); SyncBN becomes BN when
-                training is not distributed.
+            norm: Detectron2 norm name ("BN", "GN", "naiveSyncBN", "").
             dropout: dropout before the classifier.
             ignore_value: label ignored by the loss.
             loss_weight: multiplier of ``loss_sem_seg``.
@@ -54,7 +53,6 @@ class UperNetHead(nn.Module):
         self.common_stride = shapes[0][1].stride
         self.ignore_value = ignore_value
         self.loss_weight = loss_weight
-        norm = resolve_norm(norm)
 
         self.pool_branches = nn.ModuleList(
             nn.Sequential(

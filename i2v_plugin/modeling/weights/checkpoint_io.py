@@ -10,6 +10,8 @@ import pickle
 import numpy as np
 import torch
 
+from ...utils.atomic import atomic_write
+
 logger = logging.getLogger(__name__)
 
 # Written into every converted checkpoint, so ``DetectionCheckpointer`` loads it name by name.
@@ -74,7 +76,7 @@ def load_checkpoint_file(path: str) -> dict[str, torch.Tensor]:
 def save_d2_checkpoint(path: str, state_dict: dict[str, torch.Tensor]) -> None:
     """Write ``{"model": state_dict, ...}`` for ``DetectionCheckpointer`` (no name matching).
 
-    The file appears atomically (written under a temporary name, then renamed).
+    The file appears atomically (``utils.atomic``): complete, or not at all.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -84,6 +86,5 @@ def save_d2_checkpoint(path: str, state_dict: dict[str, torch.Tensor]) -> None:
         "__author__": CHECKPOINT_AUTHOR,
         "matching_heuristics": False,
     }
-    tmp_path = path + ".tmp"
-    torch.save(data, tmp_path)
-    os.replace(tmp_path, path)
+    with atomic_write(path, "wb") as f:
+        torch.save(data, f)

@@ -54,8 +54,8 @@ def test_flatten_matches_manual_bce():
 @pytest.mark.parametrize(
     "disc, shape",
     [
-        (PatchGANDiscriminator(4, base_channels=4, dims=2), (3, 4, 8, 8)),
-        (PatchGANDiscriminator(4, base_channels=4, dims=3), (3, 4, 2, 8, 8)),
+        (PatchGANDiscriminator(4, base_channels=4), (3, 4, 8, 8)),
+        (PatchGANDiscriminator(4, base_channels=4, clip_length=3), (3, 4, 8, 8)),
         (ConvDiscriminator(4, conv_channels=4, hidden_dim=4, dropout=0.0), (3, 4, 6, 6)),
     ],
 )
@@ -208,3 +208,28 @@ def test_clustered_is_deterministic_for_a_seed():
     first, _ = module(feats, domains, 1.0, seed=9)
     second, _ = module(feats, domains, 1.0, seed=9)
     assert torch.equal(first, second)
+
+
+def test_clustered_loss_uses_exactly_the_clusters_and_pairs_of_assign(monkeypatch):
+    loss = _clustered(num_clusters=2, pairs_per_kind=3).train()
+    feats = _features(4, 3, 2, 5)
+    domains = torch.tensor([0, 1, 0, 1])
+    expected = loss.assign(feats, domains, seed=7)
+    judged = []
+    original = loss.pair_discriminator.forward
+    monkeypatch.setattr(
+        loss.pair_discriminator, "forward", lambda a, b: judged.append((a, b)) or original(a, b)
+    )
+    loss(feats, domains, 1.0, seed=7)
+    maps = feats.detach().reshape(12, 10)
+    (a, b) = judged[0]
+    assert torch.equal(a.detach(), maps[expected.pairs.idx_a])
+    assert torch.equal(b.detach(), maps[expected.pairs.idx_b])
+    assert expected.domains.tolist() == [0] * 3 + [1] * 3 + [0] * 3 + [1] * 3
+
+
+def test_assign_works_in_eval_mode_and_keeps_the_graph():
+    loss = _clustered().eval()
+    feats = _features(4, 3, 2, 5)
+    assignment = loss.assign(feats, torch.tensor([0, 1, 0, 1]), seed=0)
+    assert assignment.maps.requires_grad and assignment.clusters.labels.shape == (12,)

@@ -47,7 +47,7 @@ def test_conv_discriminator_shape_and_errors():
 
 @pytest.mark.parametrize("size", [(8, 8), (4, 4), (16, 12), (33, 17)])
 def test_patchgan_2d_shape(size):
-    disc = PatchGANDiscriminator(3, base_channels=4, dims=2)
+    disc = PatchGANDiscriminator(3, base_channels=4)
     out = disc(torch.randn(2, 3, *size))
     assert out.shape[:2] == (2, 1)
     assert out.shape[2] >= 1 and out.shape[3] >= 1
@@ -56,18 +56,31 @@ def test_patchgan_2d_shape(size):
 
 
 @pytest.mark.parametrize("frames", [1, 4])
-def test_patchgan_3d_shape_keeps_time(frames):
-    disc = PatchGANDiscriminator(3, base_channels=4, dims=3)
-    out = disc(torch.randn(2, 3, frames, 8, 8))
-    assert out.shape == (2, 1, frames, 2, 2)
+def test_patchgan_on_clips_gives_one_logit_map_per_frame(frames):
+    disc = PatchGANDiscriminator(3, base_channels=4, clip_length=frames)
+    assert any(isinstance(m, torch.nn.Conv3d) for m in disc.modules())
+    out = disc(torch.randn(2 * frames, 3, 8, 8))
+    assert out.shape == (2 * frames, 1, 2, 2)
+
+
+def test_patchgan_on_clips_judges_each_clip_as_a_whole():
+    disc = PatchGANDiscriminator(3, base_channels=4, clip_length=3)
+    frames = torch.randn(6, 3, 8, 8)
+    changed = frames.clone()
+    changed[4] += 1.0  # a frame of the second clip
+    before, after = disc(frames), disc(changed)
+    assert torch.equal(before[:3], after[:3])  # the first clip does not see it
+    assert not torch.equal(before[3], after[3])  # its neighbour in time does
 
 
 def test_patchgan_errors():
-    with pytest.raises(ValueError, match="dims must be 2 or 3"):
-        PatchGANDiscriminator(3, dims=1)
-    disc = PatchGANDiscriminator(3, base_channels=4, dims=3)
-    with pytest.raises(ValueError, match=r"\(B, C, T, H, W\)"):
-        disc(torch.randn(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="clip_length must be >= 0"):
+        PatchGANDiscriminator(3, clip_length=-1)
+    disc = PatchGANDiscriminator(3, base_channels=4, clip_length=3)
+    with pytest.raises(ValueError, match="whole clips of 3 frames"):
+        disc(torch.randn(4, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        disc(torch.randn(2, 3, 3, 8, 8))
     with pytest.raises(ValueError, match="too small"):
         PatchGANDiscriminator(3, base_channels=4)(torch.randn(1, 3, 3, 8))
 
