@@ -7,22 +7,22 @@ python tools/train_net.py --config-file CFG --resume            # continue from 
 python tools/train_net.py --config-file CFG --eval-only MODEL.WEIGHTS model_final.pth
 """
 
-import os
-import sys
+import logging
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.engine import default_argument_parser, launch
+from detectron2.utils import comm
 
-from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
-from detectron2.engine import default_argument_parser, launch  # noqa: E402
-from detectron2.utils import comm  # noqa: E402
-
-import i2v_plugin  # noqa: E402, F401  (registers everything)
-from i2v_plugin.engine import I2VTrainer, setup_cfg  # noqa: E402
-from i2v_plugin.engine.summary import format_results_table, save_final_results  # noqa: E402
+import i2v_plugin  # noqa: F401  (registers everything)
+from i2v_plugin.engine import I2VTrainer, setup_cfg
+from i2v_plugin.engine.launch import set_threads_per_process
+from i2v_plugin.engine.summary import format_results_table, save_final_results
 
 
 def main(args):
+    threads = set_threads_per_process()  # before any parallel region of this process
     cfg = setup_cfg(args)
+    logging.getLogger("detectron2").info(threads)
     if args.eval_only:
         model = I2VTrainer.build_model(cfg)
         DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(

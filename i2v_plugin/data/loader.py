@@ -35,8 +35,11 @@ class TrainStream:
         self.total_batch_size = total_batch_size
         self.sampler = ResumableTrainingSampler(len(dicts), seed=seed)
         dataset = SeededMapDataset(DatasetFromList(dicts, copy=False), mapper, seed=seed)
+        # The loader's own generator: without it, starting the loader draws its worker base seed
+        # from torch's global RNG in the middle of the first step of every run, after
+        # StepSeedHook seeded that step, so a resumed run's first step would see other dropout.
         self.loader = build_batch_data_loader(
-            dataset, self.sampler, total_batch_size, num_workers=num_workers
+            dataset, self.sampler, total_batch_size, num_workers=num_workers, seed=seed
         )
 
     def set_start_iter(self, start_iter: int) -> None:
