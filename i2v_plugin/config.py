@@ -20,6 +20,11 @@ def add_i2v_config(cfg):
     # ---- data: two training streams (labeled, unlabeled) --------------------------------------
     # Registered datasets whose samples carry no label; they feed the adversarial losses only.
     cfg.DATASETS.TRAIN_UNLABELED = ()
+    # Batch composition of the labeled stream: empty = one stream over all of DATASETS.TRAIN with
+    # SOLVER.IMS_PER_BATCH_LABELED samples per step; otherwise one entry per DATASETS.TRAIN
+    # dataset, each its own stream with that many samples per step (e.g. (4, 4): 4 labeled images
+    # + 4 labeled video frames, the paper's joint batches). Entries sum to IMS_PER_BATCH_LABELED.
+    cfg.DATASETS.TRAIN_SAMPLES_PER_STEP = ()
     # Labeled samples per training batch, summed over all GPUs. (Detectron2's SOLVER.IMS_PER_BATCH
     # is not read; SOLVER.REFERENCE_WORLD_SIZE scales these two sizes, see I2VTrainer.)
     cfg.SOLVER.IMS_PER_BATCH_LABELED = 4
@@ -103,6 +108,15 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.DISC_HIDDEN_DIMS = [256, 256]
     # Learning-rate multiplier of every discriminator parameter.
     cfg.MODEL.I2V.DISC_LR_FACTOR = 1.0
+    # BatchNorm in the unlabeled samples' forward pass: "frozen" (running statistics are used and
+    # not updated, so test-time statistics stay those of the labeled data and an adversarial gain
+    # cannot come from them) or "update" (train mode: the running statistics also see the
+    # unlabeled domain, the AdaBN effect). Only backbones/heads with BatchNorm are affected.
+    cfg.MODEL.I2V.UNLABELED_BN = "frozen"
+    # Iterations over which a discriminator that stays constant or at chance (no better than the
+    # constant predictor) is reported as collapsed (a warning, and "collapsed" in
+    # final_results.json). 0 turns the check off.
+    cfg.MODEL.I2V.HEALTH_WINDOW = 500
 
     cfg.MODEL.I2V.GRL = CN()
     # Gradient-reversal coefficient schedule: "constant" (MU) or "sigmoid" (DANN ramp LOW -> MU).
@@ -119,10 +133,22 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.CLUSTER.ENABLED = False
     # Feature map the clustered loss taps (the paper: "spatial", the patch embedding).
     cfg.MODEL.I2V.CLUSTER.PLACEMENT = "spatial"
-    # Number of K-means clusters K (paper default 11).
-    cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS = 11
-    # Pairs drawn per cluster for each kind (image-video, image-image, video-video).
+    # Number of K-means clusters K; 0 follows the paper's rule, slightly above the number of
+    # inputs per step: (frames per step and process) + 3 (11 for the paper's 4 + 4 batch).
+    cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS = 0
+    # Pairs drawn per contributing cluster for each kind (image-video, image-image, video-video).
     cfg.MODEL.I2V.CLUSTER.PAIRS_PER_KIND = 8
+    # Which clusters give pairs: "balanced" (the paper's: clusters holding both domains, equal
+    # numbers of the three kinds) or "available" (every kind a cluster has; the first version).
+    cfg.MODEL.I2V.CLUSTER.PAIRING = "balanced"
+    # Weight the pair loss so that same-domain and cross-domain pairs count equally.
+    cfg.MODEL.I2V.CLUSTER.BALANCE_LABELS = True
+    # Per-map normalisation before K-means: "none", "l2" or "standardize" (so that map magnitude
+    # alone does not decide the clusters). The pair discriminator sees the maps unchanged.
+    cfg.MODEL.I2V.CLUSTER.NORMALIZE = "none"
+    # Input of the pair discriminator: "symmetric" (MLP on |a - b|, a * b), "siamese" (shared
+    # embedding of each map first) or "concat" (MLP on (a, b) averaged with (b, a)).
+    cfg.MODEL.I2V.CLUSTER.PAIR_INPUT = "symmetric"
     # K-means implementation: "torch" (on the model's device) or "sklearn" (reference).
     cfg.MODEL.I2V.CLUSTER.BACKEND = "torch"
     # Maximum Lloyd iterations per training step.

@@ -29,16 +29,19 @@ def main(args):
             cfg.MODEL.WEIGHTS, resume=args.resume
         )
         results = I2VTrainer.test(cfg, model)
-        iteration = None
     else:
         trainer = I2VTrainer(cfg)
         trainer.resume_or_load(resume=args.resume)
         results = trainer.train()
-        iteration = cfg.SOLVER.MAX_ITER
+        if comm.is_main_process():
+            save_final_results(
+                cfg,
+                results,
+                cfg.SOLVER.MAX_ITER,
+                discriminators=trainer.discriminator_report(),
+            )
     if comm.is_main_process() and results:
         print(format_results_table(results), flush=True)
-        if iteration is not None:
-            save_final_results(cfg, results, iteration)
     return results
 
 

@@ -20,10 +20,12 @@ def format_results_table(results: dict) -> str:
     return tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True)
 
 
-def save_final_results(cfg, results: dict, iteration: int) -> str:
-    """Write ``OUTPUT_DIR/final_results.json`` (the final iteration's metrics); returns the path."""
+def save_final_results(cfg, results: dict, iteration: int, **extra) -> str:
+    """Write ``OUTPUT_DIR/final_results.json``: the final iteration's metrics (``results``, empty
+    without evaluation) plus ``extra`` sections (e.g. ``discriminators``: their health).
+    Returns the path."""
     path = os.path.join(cfg.OUTPUT_DIR, "final_results.json")
-    record = {"iteration": iteration, "seed": cfg.SEED, "results": results}
+    record = {"iteration": iteration, "seed": cfg.SEED, "results": results or {}, **extra}
     with PathManager.open(path, "w") as f:
         json.dump(record, f, indent=2)
     return path

@@ -24,7 +24,9 @@ from detectron2.utils.logger import setup_logger
 from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
+from ..modeling.adversarial.build import adversarial_enabled
 from .checkpoint import AtomicCheckpointer
+from .discriminator_health import DiscriminatorHealthHook
 from .hooks import StepSeedHook
 
 
@@ -163,7 +165,16 @@ class I2VTrainer(DefaultTrainer):
         hooks = super().build_hooks()
         if self.cfg.SEED >= 0:
             hooks.insert(0, StepSeedHook(self.cfg.SEED))
+        self.health = None
+        if adversarial_enabled(self.cfg) and self.cfg.MODEL.I2V.HEALTH_WINDOW > 0:
+            self.health = DiscriminatorHealthHook(self.cfg.MODEL.I2V.HEALTH_WINDOW)
+            hooks.append(self.health)
         return hooks
+
+    def discriminator_report(self) -> dict:
+        """Health of every discriminator at the end of training (``DiscriminatorHealthHook``);
+        empty without adversarial losses."""
+        return self.health.report() if self.health is not None else {}
 
     @classmethod
     def test(cls, cfg, model, evaluators=None):

@@ -22,6 +22,7 @@ from torch import nn
 from ..data.domains import domain_index
 from .adversarial.build import DomainAdversarialBranch, build_adversarial_branch
 from .backbone.base import TappableBackbone
+from .batchnorm import UNLABELED_BN_MODES, unlabeled_batchnorm
 
 
 def as_clip(x: torch.Tensor, frame_dims: int) -> torch.Tensor:
@@ -58,6 +59,7 @@ class I2VSemanticSegmentor(nn.Module):
         adversarial: DomainAdversarialBranch | None = None,
         ignore_value: int = 255,
         clip_length: int = 1,
+        unlabeled_bn: str = "frozen",
     ):
         """
         Args:
@@ -68,6 +70,8 @@ class I2VSemanticSegmentor(nn.Module):
             ignore_value: label used to pad targets.
             clip_length: frames per training sample (``INPUT.CLIP.LENGTH``); training batches
                 must have it (the 3D PatchGAN is built for it). Inference takes any length.
+            unlabeled_bn: BatchNorm behaviour of the unlabeled pass, "frozen" or "update"
+                (``modeling/batchnorm.py``).
         """
         super().__init__()
         self.backbone = backbone
@@ -75,6 +79,11 @@ class I2VSemanticSegmentor(nn.Module):
         self.adversarial = adversarial
         self.ignore_value = ignore_value
         self.clip_length = int(clip_length)
+        if unlabeled_bn not in UNLABELED_BN_MODES:
+            raise ValueError(
+                f"MODEL.I2V.UNLABELED_BN must be one of {UNLABELED_BN_MODES}, got {unlabeled_bn!r}"
+            )
+        self.unlabeled_bn = unlabeled_bn
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
 
@@ -90,6 +99,7 @@ class I2VSemanticSegmentor(nn.Module):
             "adversarial": adversarial,
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "clip_length": cfg.INPUT.CLIP.LENGTH,
+            "unlabeled_bn": cfg.MODEL.I2V.UNLABELED_BN,
         }
 
     @property
@@ -185,7 +195,9 @@ class I2VSemanticSegmentor(nn.Module):
                 )
             shape = clips.tensor.shape[1:]
             if features is None:
-                features = self.backbone.forward_frames(clips.tensor, names)
+                mode = self.unlabeled_bn if group is unlabeled else "update"
+                with unlabeled_batchnorm(self.backbone, mode):
+                    features = self.backbone.forward_frames(clips.tensor, names)
             parts.append({k: features[k] for k in names})
             length = clips.tensor.shape[1]
             domains += [domain_index(x["domain"]) for x in group for _ in range(length)]

@@ -14,7 +14,14 @@ from matplotlib.figure import Figure
 CURVE_GROUPS = (
     ("Segmentation loss", ("loss_sem_seg", "total_loss"), None),
     ("Adversarial losses", ("loss_adv_*",), None),
-    ("Discriminator accuracy", ("i2v/disc_acc_*", "i2v/cluster_disc_acc_balanced"), 0.5),
+    ("Discriminator balanced accuracy", ("i2v/disc/*/acc",), 0.5),
+    (
+        "Discriminator loss vs constant predictor (dashed)",
+        ("i2v/disc/*/loss", "i2v/disc/*/const_loss"),
+        None,
+    ),
+    ("Discriminator logit std", ("i2v/disc/*/logit_std",), None),
+    ("Discriminator dead hidden units", ("i2v/disc/*/dead_units",), None),
     ("Gradient reversal coefficient", ("i2v/grl_coeff",), None),
     ("Evaluation mIoU", ("*/sem_seg/mIoU",), None),
 )
@@ -107,6 +114,7 @@ def training_curves(metrics_path: str) -> Figure:
                 marker=marker,
                 markersize=3,
                 linewidth=1.2,
+                linestyle="--" if key.endswith("/const_loss") else "-",
             )
         if reference is not None:
             ax.axhline(reference, color="grey", linestyle="--", linewidth=0.8, label="chance")

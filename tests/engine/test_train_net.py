@@ -54,7 +54,7 @@ def test_train_20_iterations_then_evaluate_both_domains(synth_root, tmp_path):
     assert glob.glob(str(tmp_path / "events.out.tfevents.*"))
     metrics = [json.loads(line) for line in (tmp_path / "metrics.json").read_text().splitlines()]
     logged = set().union(*metrics)
-    assert {"loss_sem_seg", "loss_adv_cluster", "i2v/grl_coeff", "i2v/cluster_disc_acc"} <= logged
+    assert {"loss_sem_seg", "loss_adv_cluster", "i2v/grl_coeff", "i2v/disc/cluster/loss"} <= logged
     assert (tmp_path / "model_final.pth").exists()
 
     # --eval-only on a single dataset keeps the dataset level (Detectron2 drops it otherwise).

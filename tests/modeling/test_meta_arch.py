@@ -61,7 +61,7 @@ def test_adversarial_step_losses_and_metrics(opts, keys):
     logged = storage.latest()
     assert "i2v/grl_coeff" in logged
     if "loss_adv_cluster" in keys:
-        assert {"i2v/cluster_disc_acc", "i2v/pairs_image_video", "i2v/cluster_size_max"} <= set(
+        assert {"i2v/disc/cluster/loss", "i2v/pairs_image_video", "i2v/cluster_size_max"} <= set(
             logged
         )
 

@@ -49,8 +49,12 @@ def metrics_lines() -> list[str]:
             "loss_sem_seg": 2.0 / (1 + it / 50),
             "loss_adv_spatial": 0.69,
             "loss_adv_cluster": 0.7 - it / 1000,
-            "i2v/disc_acc_spatial": 0.5 + it / 1000,
-            "i2v/cluster_disc_acc_balanced": 0.55,
+            "i2v/disc/spatial/acc": 0.5 + it / 1000,
+            "i2v/disc/cluster/acc": 0.55,
+            "i2v/disc/spatial/loss": 0.69,
+            "i2v/disc/spatial/const_loss": 0.6931,
+            "i2v/disc/spatial/logit_std": 0.1,
+            "i2v/disc/spatial/dead_units": 0.0,
             "i2v/grl_coeff": it / 200,
             "lr": 0.001,
         }
@@ -67,7 +71,13 @@ def test_curves_one_panel_per_group(tmp_path, visualize_tool):
     assert [(title, keys) for title, keys, _ in groups] == [
         ("Segmentation loss", ["loss_sem_seg"]),
         ("Adversarial losses", ["loss_adv_cluster", "loss_adv_spatial"]),
-        ("Discriminator accuracy", ["i2v/disc_acc_spatial", "i2v/cluster_disc_acc_balanced"]),
+        ("Discriminator balanced accuracy", ["i2v/disc/cluster/acc", "i2v/disc/spatial/acc"]),
+        (
+            "Discriminator loss vs constant predictor (dashed)",
+            ["i2v/disc/spatial/loss", "i2v/disc/spatial/const_loss"],
+        ),
+        ("Discriminator logit std", ["i2v/disc/spatial/logit_std"]),
+        ("Discriminator dead hidden units", ["i2v/disc/spatial/dead_units"]),
         ("Gradient reversal coefficient", ["i2v/grl_coeff"]),
         ("Evaluation mIoU", ["i2v_synth_videos_val/sem_seg/mIoU"]),
     ]

@@ -9,11 +9,13 @@ import math
 
 import torch
 from detectron2.layers import ShapeSpec
+from detectron2.utils import comm
 from detectron2.utils.events import get_event_storage
 from torch import nn
 
 from ..backbone.base import TappableBackbone
 from .discriminators import DISCRIMINATOR_REGISTRY, DomainDiscriminator, PairDiscriminator
+from .health import HEALTH_KEYS
 from .losses import ClusteredAdversarialLoss, DomainAdversarialLoss
 from .schedules import build_schedule
 
@@ -70,7 +72,10 @@ class DomainAdversarialBranch(nn.Module):
             features: map name -> (B, C, H, W) for every sample of the batch.
             domains: (B,) long, 0 = image, 1 = video.
         Returns:
-            dict of weighted losses; figures go to the event storage as ``i2v/...``.
+            dict of weighted losses. Figures go to the event storage: ``i2v/grl_coeff``,
+            ``i2v/video_fraction``, the health of every discriminator as
+            ``i2v/disc/<placement or "cluster">/<acc|loss|const_loss|logit_std|dead_units>`` and
+            the clustered loss's cluster sizes and pair counts.
         """
         storage = get_event_storage()
         coeff = float(self.schedule(storage.iter))
@@ -79,33 +84,43 @@ class DomainAdversarialBranch(nn.Module):
         for name, loss_module in self.placement_losses.items():
             loss, stats = loss_module(features[self.placement_features[name]], domains, coeff)
             losses[f"loss_adv_{name}"] = loss * self.placement_weights[name]
-            figures[f"i2v/disc_acc_{name}"] = float(stats["acc"])
+            figures.update(_health_scalars(name, stats))
         if self.clustered_loss is not None:
             loss, stats = self.clustered_loss(
                 features[self.cluster_feature], domains, coeff, seed=storage.iter
             )
             losses["loss_adv_cluster"] = loss * self.cluster_weight
+            figures.update(_health_scalars("cluster", stats))
             sizes = stats["cluster_sizes"].float()
-            # Two pairs in three are same-domain, so the balanced accuracy (chance 0.5) is the
-            # figure to watch; accuracies are NaN on steps without image-video pairs.
-            accuracies = {
-                "i2v/cluster_disc_acc": float(stats["acc"]),
-                "i2v/cluster_disc_acc_balanced": 0.5
-                * float(stats["acc_same"] + stats["acc_cross"]),
-            }
-            figures.update({k: v for k, v in accuracies.items() if math.isfinite(v)})
             figures.update(
                 {
                     "i2v/cluster_size_min": sizes.min().item(),
                     "i2v/cluster_size_max": sizes.max().item(),
-                    "i2v/pairs_image_video": float(stats["pairs_image_video"]),
-                    "i2v/pairs_image_image": float(stats["pairs_image_image"]),
-                    "i2v/pairs_video_video": float(stats["pairs_video_video"]),
-                    "i2v/clusters_with_cross_pairs": float(stats["num_clusters_with_cross_pairs"]),
+                    "i2v/pairs_image_video": stats["pairs_image_video"],
+                    "i2v/pairs_image_image": stats["pairs_image_image"],
+                    "i2v/pairs_video_video": stats["pairs_video_video"],
+                    "i2v/clusters_with_cross_pairs": stats["num_clusters_with_cross_pairs"],
                 }
             )
         storage.put_scalars(**figures, smoothing_hint=False)
         return losses
+
+
+def _health_scalars(name: str, stats: dict) -> dict[str, float]:
+    """The finite health figures of discriminator ``name`` as ``i2v/disc/<name>/<key>``
+    (accuracies are NaN on steps without pairs; they are left out rather than logged)."""
+    values = {f"i2v/disc/{name}/{key}": float(stats[key]) for key in HEALTH_KEYS}
+    return {key: value for key, value in values.items() if math.isfinite(value)}
+
+
+def num_clusters_for(cfg) -> int:
+    """K: ``MODEL.I2V.CLUSTER.NUM_CLUSTERS`` when set, else the paper's rule, slightly above the
+    number of inputs per step: frames per step and process + 3 (11 for a 4 + 4 batch)."""
+    if cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS > 0:
+        return int(cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS)
+    per_step = cfg.SOLVER.IMS_PER_BATCH_LABELED + cfg.SOLVER.IMS_PER_BATCH_UNLABELED
+    per_process = max(1, per_step // comm.get_world_size())
+    return per_process * cfg.INPUT.CLIP.LENGTH + 3
 
 
 def _map_size(cfg, shape: ShapeSpec, what: str, divisibility: int) -> tuple[int, int]:
@@ -191,11 +206,18 @@ def build_adversarial_branch(cfg, backbone: TappableBackbone) -> DomainAdversari
             backbone.size_divisibility,
         )
         clustered = ClusteredAdversarialLoss(
-            PairDiscriminator(h * w, hidden_dims=tuple(i2v.DISC_HIDDEN_DIMS)),
-            num_clusters=i2v.CLUSTER.NUM_CLUSTERS,
+            PairDiscriminator(
+                h * w,
+                hidden_dims=tuple(i2v.DISC_HIDDEN_DIMS),
+                input_form=i2v.CLUSTER.PAIR_INPUT,
+            ),
+            num_clusters=num_clusters_for(cfg),
             pairs_per_kind=i2v.CLUSTER.PAIRS_PER_KIND,
             backend=i2v.CLUSTER.BACKEND,
             max_iter=i2v.CLUSTER.MAX_ITER,
+            pairing=i2v.CLUSTER.PAIRING,
+            normalize=i2v.CLUSTER.NORMALIZE,
+            balance_labels=i2v.CLUSTER.BALANCE_LABELS,
         )
     schedule_kwargs = {"value": i2v.GRL.MU}
     if i2v.GRL.SCHEDULE == "sigmoid":

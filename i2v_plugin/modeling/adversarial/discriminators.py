@@ -81,13 +81,19 @@ class MLPDiscriminator(DomainDiscriminator):
 
 @DISCRIMINATOR_REGISTRY.register()
 class ConvDiscriminator(DomainDiscriminator):
-    """Image-level discriminator: 3x3 conv, global average pooling, FC, dropout, ReLU, classifier.
+    """Image-level discriminator (the paper's CNN one): 3x3 conv, global average pooling, fully
+    connected layer, dropout, activation, classifier.
+
+    The activations are LeakyReLU: with ReLU after dropout every hidden unit can die (negative
+    for every input), the logit becomes a constant and the loss sits at ln 2 for good, which is
+    what happened on the synthetic DeepLab runs.
 
     Args:
         in_channels: channels of the input feature map.
         conv_channels: output channels of the 3x3 convolution.
         hidden_dim: width of the fully connected layer.
         dropout: dropout probability after the fully connected layer.
+        negative_slope: LeakyReLU slope.
 
     Input ``(B, in_channels, H, W)`` -> logits ``(B,)``; on clips it judges every frame alone.
     """
@@ -101,12 +107,15 @@ class ConvDiscriminator(DomainDiscriminator):
         conv_channels: int = 256,
         hidden_dim: int = 256,
         dropout: float = 0.5,
+        negative_slope: float = 0.2,
     ):
         super().__init__()
         self.in_channels = int(in_channels)
         self.conv = nn.Conv2d(self.in_channels, conv_channels, kernel_size=3, padding=1)
+        self.conv_act = nn.LeakyReLU(negative_slope)
         self.fc = nn.Linear(conv_channels, hidden_dim)
         self.dropout = nn.Dropout(dropout)
+        self.fc_act = nn.LeakyReLU(negative_slope)
         self.classifier = nn.Linear(hidden_dim, 1)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -115,8 +124,8 @@ class ConvDiscriminator(DomainDiscriminator):
                 f"ConvDiscriminator: input has shape {tuple(x.shape)}; expected "
                 f"(B, {self.in_channels}, H, W)"
             )
-        pooled = self.conv(x).mean(dim=(2, 3))
-        hidden = torch.relu(self.dropout(self.fc(pooled)))
+        pooled = self.conv_act(self.conv(x)).mean(dim=(2, 3))
+        hidden = self.fc_act(self.dropout(self.fc(pooled)))
         return self.classifier(hidden).squeeze(-1)
 
 
@@ -194,19 +203,28 @@ class PatchGANDiscriminator(DomainDiscriminator):
         return logits.transpose(1, 2).reshape(frames, 1, *logits.shape[-2:])
 
 
+PAIR_INPUTS = ("symmetric", "siamese", "concat")
+
+
 @DISCRIMINATOR_REGISTRY.register()
 class PairDiscriminator(nn.Module):
-    """Scores whether two feature maps come from the same domain.
+    """Scores whether two feature maps come from the same domain (the paper only says that it
+    "takes a pair of maps"; three input designs are offered, all exactly symmetric in a and b).
 
-    The MLP sees ``cat(|a - b|, a * b)``; both terms are unchanged when ``a`` and ``b`` swap, so
-    the score is exactly symmetric. Sampled pairs have an arbitrary order (image-video pairs
-    could be video-image), and an order-dependent score would learn that accident instead of
-    the domain relation.
+    - "symmetric": an MLP on ``cat(|a - b|, a * b)``.
+    - "siamese": a shared layer embeds each map (Linear + LeakyReLU), then an MLP on
+      ``cat(|e_a - e_b|, e_a * e_b)``; the comparison happens between learned features instead
+      of raw pixels.
+    - "concat": an MLP on ``cat(a, b)``, averaged with the same MLP on ``cat(b, a)``.
+
+    Sampled pairs have an arbitrary order (image-video pairs could be video-image), and an
+    order-dependent score would learn that accident instead of the domain relation.
 
     Args:
         in_features: size D of each flattened map.
-        hidden_dims: hidden widths of the MLP.
+        hidden_dims: hidden widths of the MLP (for "siamese" the first is the embedding width).
         negative_slope: LeakyReLU slope.
+        input_form: one of ``PAIR_INPUTS``.
 
     ``forward(a, b)`` with ``a, b`` of shape ``(P, D)`` -> logits ``(P,)`` ("same domain" > 0).
     """
@@ -216,10 +234,26 @@ class PairDiscriminator(nn.Module):
         in_features: int,
         hidden_dims: Sequence[int] = (256, 256),
         negative_slope: float = 0.2,
+        input_form: str = "symmetric",
     ):
         super().__init__()
+        if input_form not in PAIR_INPUTS:
+            raise ValueError(
+                f"PairDiscriminator: input_form must be one of {PAIR_INPUTS}, got {input_form!r}"
+            )
         self.in_features = int(in_features)
-        self.net = _mlp(2 * self.in_features, hidden_dims, negative_slope)
+        self.input_form = input_form
+        hidden_dims = tuple(hidden_dims)
+        if input_form == "siamese":
+            if not hidden_dims:
+                raise ValueError("PairDiscriminator(input_form='siamese') needs a hidden width")
+            width = hidden_dims[0]
+            self.embed = nn.Sequential(
+                nn.Linear(self.in_features, width), nn.LeakyReLU(negative_slope)
+            )
+            self.net = _mlp(2 * width, hidden_dims[1:], negative_slope)
+        else:
+            self.net = _mlp(2 * self.in_features, hidden_dims, negative_slope)
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         _check_last_dim(a, self.in_features, "PairDiscriminator", "a")
@@ -228,4 +262,10 @@ class PairDiscriminator(nn.Module):
                 f"PairDiscriminator: a and b must have the same shape, got {tuple(a.shape)} "
                 f"and {tuple(b.shape)}"
             )
+        if self.input_form == "concat":
+            forward = self.net(torch.cat([a, b], dim=-1))
+            backward = self.net(torch.cat([b, a], dim=-1))
+            return (0.5 * (forward + backward)).squeeze(-1)
+        if self.input_form == "siamese":
+            a, b = self.embed(a), self.embed(b)
         return self.net(torch.cat([(a - b).abs(), a * b], dim=-1)).squeeze(-1)

@@ -5,6 +5,7 @@ trains the discriminator while pushing the feature extractor to make the domains
 inside each cluster) indistinguishable.
 """
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -13,7 +14,11 @@ from torch import Tensor, nn
 
 from .clustering import DEFAULT_MAX_ITER, KMeansResult, run_kmeans
 from .grl import grad_reverse
+from .health import DeadUnitProbe, health_figures
 from .pairs import PAIR_KINDS, PairBatch, sample_balanced_pairs
+
+# How per-channel maps are normalised before K-means (the pair discriminator sees them raw).
+MAP_NORMALIZATIONS = ("none", "l2", "standardize")
 
 MODES = ("per_channel", "flatten", "dense")
 
@@ -37,11 +42,28 @@ def _check_maps(features: Tensor, who: str) -> None:
         raise ValueError(f"{who}: features must be (B, C, H, W), got shape {tuple(features.shape)}")
 
 
-def _accuracy(logits: Tensor, targets: Tensor) -> Tensor:
-    """Fraction of logits on the side of 0 that matches the {0, 1} target (NaN if empty)."""
-    if logits.numel() == 0:
-        return torch.tensor(float("nan"), device=logits.device)
-    return ((logits > 0) == (targets > 0.5)).float().mean()
+def normalize_maps(maps: Tensor, how: str) -> Tensor:
+    """(N, D) maps -> the same maps scaled per row: "none", "l2" (unit norm) or "standardize"
+    (zero mean, unit standard deviation); constant rows stay finite."""
+    if how == "none":
+        return maps
+    if how == "l2":
+        return maps / maps.norm(dim=1, keepdim=True).clamp_min(1e-6)
+    if how == "standardize":
+        centred = maps - maps.mean(dim=1, keepdim=True)
+        return centred / centred.std(dim=1, keepdim=True, unbiased=False).clamp_min(1e-6)
+    raise ValueError(f"normalize_maps: how must be one of {MAP_NORMALIZATIONS}, got {how!r}")
+
+
+def label_balance_weights(targets: Tensor) -> Tensor:
+    """Per-target weights (mean 1) giving both labels of {0, 1} ``targets`` equal total weight;
+    all ones when only one label is present."""
+    positive = targets > 0.5
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return torch.ones_like(targets)
+    total = n_pos + n_neg
+    return torch.where(positive, total / (2.0 * n_pos), total / (2.0 * n_neg)).to(targets.dtype)
 
 
 class DomainAdversarialLoss(nn.Module):
@@ -57,8 +79,9 @@ class DomainAdversarialLoss(nn.Module):
             broadcast to the logits' shape.
 
     ``forward(features, domains (B,) int64 {0 image, 1 video}, grl_coeff)`` returns
-    ``(loss, stats)``: the mean BCE-with-logits (scalar, target 1 = video) and detached 0-dim
-    tensors ``stats["acc"]`` (accuracy at logit 0) and ``stats["loss"]``.
+    ``(loss, stats)``: the mean BCE-with-logits (scalar, target 1 = video) and the health
+    figures of the step (floats, ``health.HEALTH_KEYS``: balanced accuracy, loss, constant-
+    predictor loss, logit spread, dead hidden units).
     """
 
     def __init__(self, discriminator: nn.Module, mode: str):
@@ -69,6 +92,7 @@ class DomainAdversarialLoss(nn.Module):
             )
         self.discriminator = discriminator
         self.mode = mode
+        self.probe = DeadUnitProbe(discriminator)
 
     def _flat_inputs(self, features: Tensor, domains: Tensor) -> tuple[Tensor, Tensor]:
         who = f"DomainAdversarialLoss(mode={self.mode!r})"
@@ -91,6 +115,7 @@ class DomainAdversarialLoss(nn.Module):
     ) -> tuple[Tensor, dict[str, Tensor]]:
         _check_domains(features, domains, "DomainAdversarialLoss")
         reversed_features = grad_reverse(features, grl_coeff)
+        self.probe.start()
         if self.mode == "dense":
             logits = self.discriminator(reversed_features)
             if logits.dim() < 1 or logits.shape[0] != domains.shape[0]:
@@ -104,8 +129,7 @@ class DomainAdversarialLoss(nn.Module):
             logits = self.discriminator(inputs)
         targets = labels.to(logits.dtype)
         loss = F.binary_cross_entropy_with_logits(logits, targets)
-        stats = {"acc": _accuracy(logits.detach(), targets), "loss": loss.detach()}
-        return loss, stats
+        return loss, health_figures(logits, targets, loss, self.probe.fraction())
 
 
 class ClusterAssignment(NamedTuple):
@@ -128,17 +152,23 @@ class ClusteredAdversarialLoss(nn.Module):
     """Pair discriminator loss inside K-means clusters of per-channel maps (training only).
 
     Each channel's (H*W) map is a sample with its image's domain. The maps are clustered, and
-    inside each cluster balanced image-video / image-image / video-video pairs are judged by
-    the pair discriminator (target 1 = same domain). Comparing maps only within a cluster asks
-    for domain alignment between maps that already look alike.
+    inside each cluster image-video / image-image / video-video pairs are judged by the pair
+    discriminator (target 1 = same domain). Comparing maps only within a cluster asks for domain
+    alignment between maps that already look alike.
 
     Args:
         pair_discriminator: module ``(a (P, H*W), b (P, H*W)) -> (P,)`` logits, e.g.
             ``PairDiscriminator``.
         num_clusters: K of K-means.
-        pairs_per_kind: pairs per kind and cluster (see ``sample_balanced_pairs``).
+        pairs_per_kind: pairs per kind and contributing cluster.
         backend: K-means backend, "torch" or "sklearn".
         max_iter: maximum Lloyd iterations.
+        pairing: "balanced" (the paper's: only clusters holding both domains, equal numbers of
+            the three kinds) or "available" (every kind a cluster has); see ``pairs.py``.
+        normalize: per-map normalisation before K-means, one of ``MAP_NORMALIZATIONS``.
+        balance_labels: weight the BCE so that "same domain" and "cross domain" pairs count
+            equally (two same-domain kinds against one cross-domain kind would otherwise make
+            "same" the better constant answer).
         require_cross_pairs: when no cluster yields an image-video pair (e.g. a single-domain
             batch), every target would be "same domain" and the loss would only teach that
             constant answer; with True (default) such a batch gives a zero loss instead.
@@ -148,9 +178,10 @@ class ClusteredAdversarialLoss(nn.Module):
 
     ``forward(features (B, C, H, W), domains (B,) int64, grl_coeff, seed)`` returns
     ``(loss, stats)``; ``seed`` fixes both the K-means initialisation and the pair draws.
-    Stats (detached tensors): "acc", "acc_same", "acc_cross" (NaN when no such pair),
-    "loss", "cluster_sizes" (K,), "pairs_image_video", "pairs_image_image",
-    "pairs_video_video", "num_clusters_with_cross_pairs", "kmeans_inertia".
+    Stats (floats): the health figures (``health.HEALTH_KEYS``; ``acc`` is balanced over the two
+    labels), "acc_same", "acc_cross" (NaN when no such pair), "cluster_sizes" (K,) tensor,
+    "pairs_image_video", "pairs_image_image", "pairs_video_video",
+    "num_clusters_with_cross_pairs", "kmeans_inertia".
     """
 
     def __init__(
@@ -160,6 +191,9 @@ class ClusteredAdversarialLoss(nn.Module):
         pairs_per_kind: int = 8,
         backend: str = "torch",
         max_iter: int = DEFAULT_MAX_ITER,
+        pairing: str = "balanced",
+        normalize: str = "none",
+        balance_labels: bool = True,
         require_cross_pairs: bool = True,
     ):
         super().__init__()
@@ -168,12 +202,21 @@ class ClusteredAdversarialLoss(nn.Module):
                 "ClusteredAdversarialLoss: num_clusters and pairs_per_kind must be >= 1, got "
                 f"{num_clusters} and {pairs_per_kind}"
             )
+        if normalize not in MAP_NORMALIZATIONS:
+            raise ValueError(
+                f"ClusteredAdversarialLoss: normalize must be one of {MAP_NORMALIZATIONS}, got "
+                f"{normalize!r}"
+            )
         self.pair_discriminator = pair_discriminator
         self.num_clusters = int(num_clusters)
         self.pairs_per_kind = int(pairs_per_kind)
         self.backend = backend
         self.max_iter = int(max_iter)
+        self.pairing = pairing
+        self.normalize = normalize
+        self.balance_labels = bool(balance_labels)
         self.require_cross_pairs = bool(require_cross_pairs)
+        self.probe = DeadUnitProbe(pair_discriminator)
 
     def assign(self, features: Tensor, domains: Tensor, seed: int) -> ClusterAssignment:
         """Cluster the per-channel maps and draw the pairs, without the loss.
@@ -202,17 +245,26 @@ class ClusteredAdversarialLoss(nn.Module):
         maps = features.reshape(b * c, h * w)
         map_domains = domains.repeat_interleave(c)
         clusters = run_kmeans(
-            maps.detach(), self.num_clusters, seed, backend=self.backend, max_iter=self.max_iter
+            normalize_maps(maps.detach(), self.normalize),
+            self.num_clusters,
+            seed,
+            backend=self.backend,
+            max_iter=self.max_iter,
         )
         generator = torch.Generator().manual_seed(int(seed))
         pairs = sample_balanced_pairs(
-            clusters.labels, map_domains, self.pairs_per_kind, generator, self.num_clusters
+            clusters.labels,
+            map_domains,
+            self.pairs_per_kind,
+            generator,
+            self.num_clusters,
+            pairing=self.pairing,
         )
         return ClusterAssignment(maps, map_domains, clusters, pairs)
 
     def forward(
         self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
-    ) -> tuple[Tensor, dict[str, Tensor]]:
+    ) -> tuple[Tensor, dict]:
         if not self.training:
             raise RuntimeError(
                 "ClusteredAdversarialLoss: clustering is a training-only loss; it was called "
@@ -221,32 +273,39 @@ class ClusteredAdversarialLoss(nn.Module):
         maps, _, clusters, pairs = self.assign(features, domains, seed)
         reversed_maps = grad_reverse(maps, grl_coeff)
         has_cross = bool(pairs.counts[:, 0].sum() > 0)
+        self.probe.start()
+        weights = None
         if pairs.idx_a.numel() == 0 or (self.require_cross_pairs and not has_cross):
             # A zero loss that still runs the discriminator keeps every parameter in the graph,
             # so DDP does not stop on parameters that got no gradient.
             dummy = reversed_maps[:1]
             # (+ 0.0 turns the -0.0 of a negative logit into 0.0.)
             loss = self.pair_discriminator(dummy, dummy).sum() * 0.0 + 0.0
+            self.probe.start()  # the dummy call says nothing about the units
             logits = targets = maps.new_zeros(0)
             counts = torch.zeros_like(pairs.counts)
         else:
             logits = self.pair_discriminator(reversed_maps[pairs.idx_a], reversed_maps[pairs.idx_b])
             targets = pairs.same_domain.to(logits.dtype)
-            loss = F.binary_cross_entropy_with_logits(logits, targets)
+            if self.balance_labels:
+                weights = label_balance_weights(targets)
+            loss = F.binary_cross_entropy_with_logits(logits, targets, weight=weights)
             counts = pairs.counts
-        bce = loss.detach()
-
+        stats = health_figures(logits, targets, loss, self.probe.fraction(), weights)
         logits = logits.detach()
+        same, cross = targets > 0.5, targets < 0.5
         per_kind = counts.sum(0)
-        stats = {
-            "acc": _accuracy(logits, targets),
-            "acc_same": _accuracy(logits[targets > 0.5], targets[targets > 0.5]),
-            "acc_cross": _accuracy(logits[targets < 0.5], targets[targets < 0.5]),
-            "loss": bce,
-            "cluster_sizes": torch.bincount(clusters.labels, minlength=self.num_clusters),
-            "num_clusters_with_cross_pairs": (counts[:, 0] > 0).sum(),
-            "kmeans_inertia": clusters.inertia.detach(),
-        }
+        stats.update(
+            {
+                "acc_same": float((logits[same] > 0).float().mean()) if same.any() else math.nan,
+                "acc_cross": float((logits[cross] <= 0).float().mean())
+                if cross.any()
+                else math.nan,
+                "cluster_sizes": torch.bincount(clusters.labels, minlength=self.num_clusters),
+                "num_clusters_with_cross_pairs": float((counts[:, 0] > 0).sum()),
+                "kmeans_inertia": float(clusters.inertia),
+            }
+        )
         for i, kind in enumerate(PAIR_KINDS):
-            stats[f"pairs_{kind}"] = per_kind[i]
+            stats[f"pairs_{kind}"] = float(per_kind[i])
         return loss, stats

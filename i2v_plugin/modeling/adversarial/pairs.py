@@ -1,7 +1,14 @@
-"""Balanced sampling of map pairs inside clusters for the clustered adversarial loss.
+"""Sampling of map pairs inside clusters for the clustered adversarial loss.
 
-Within every cluster three kinds of pairs are drawn in equal numbers when the cluster has the
-members for them: image-video (cross-domain), image-image and video-video (same-domain).
+Three kinds of pairs: image-video (cross-domain), image-image and video-video (same-domain).
+Two pairing rules (``PAIRINGS``):
+
+- "balanced" (the paper's): only clusters that hold both domains contribute, each with equal
+  numbers of the three kinds (so a cluster needs at least two maps of each domain). A cluster of
+  one domain says nothing about domain alignment and adds no pair.
+- "available" (the first implementation's, kept for comparison): every cluster contributes every
+  kind it has the members for, so single-domain clusters add same-domain pairs and the label mix
+  leans towards "same domain".
 """
 
 from typing import NamedTuple
@@ -11,6 +18,7 @@ from torch import Tensor
 
 # Column order of PairBatch.counts.
 PAIR_KINDS = ("image_video", "image_image", "video_video")
+PAIRINGS = ("balanced", "available")
 
 
 class PairBatch(NamedTuple):
@@ -31,8 +39,12 @@ class PairBatch(NamedTuple):
     counts: Tensor
 
 
-def _check_inputs(cluster_labels: Tensor, domains: Tensor, pairs_per_kind: int) -> None:
+def _check_inputs(
+    cluster_labels: Tensor, domains: Tensor, pairs_per_kind: int, pairing: str
+) -> None:
     who = "sample_balanced_pairs"
+    if pairing not in PAIRINGS:
+        raise ValueError(f"{who}: pairing must be one of {PAIRINGS}, got {pairing!r}")
     if cluster_labels.dim() != 1 or domains.shape != cluster_labels.shape:
         raise ValueError(
             f"{who}: cluster_labels and domains must be 1-D of the same length, got shapes "
@@ -57,13 +69,15 @@ def sample_balanced_pairs(
     pairs_per_kind: int,
     generator: torch.Generator,
     num_clusters: int | None = None,
+    pairing: str = "balanced",
 ) -> PairBatch:
-    """Draw ``pairs_per_kind`` pairs of each available kind inside every cluster.
+    """Draw ``pairs_per_kind`` pairs of each kind inside every contributing cluster.
 
     A kind is available in a cluster when it has at least one image and one video member
-    (image-video), or at least two members of that domain (image-image, video-video); an
-    unavailable kind contributes no pair. The two members of a same-kind pair are distinct;
-    draws are independent, so a pair may repeat across draws.
+    (image-video), or at least two members of that domain (image-image, video-video). With
+    ``pairing="balanced"`` a cluster contributes only when all three kinds are available, and
+    then all three; with "available" every available kind contributes. The two members of a
+    same-kind pair are distinct; draws are independent, so a pair may repeat across draws.
 
     Args:
         cluster_labels: (N,) int64 cluster of every map, values in [0, K).
@@ -72,11 +86,12 @@ def sample_balanced_pairs(
         generator: CPU generator all draws come from (same seed -> same pairs).
         num_clusters: K; defaults to ``cluster_labels.max() + 1``. Pass it so clusters that
             ended up empty still get a row in ``counts``.
+        pairing: "balanced" or "available" (see the module docstring).
 
     Returns:
         PairBatch with ``P = counts.sum()`` pairs.
     """
-    _check_inputs(cluster_labels, domains, pairs_per_kind)
+    _check_inputs(cluster_labels, domains, pairs_per_kind, pairing)
     device = cluster_labels.device
     # N is small (hundreds), so sampling on the CPU costs little and keeps the CPU generator.
     labels, doms = cluster_labels.cpu(), domains.cpu()
@@ -103,6 +118,8 @@ def sample_balanced_pairs(
     same_group = torch.tensor([False, True, True])
     size_a, size_b = sizes[:, dom_a], sizes[:, dom_b]  # (K, 3)
     available = torch.where(same_group, size_a >= 2, (size_a >= 1) & (size_b >= 1))
+    if pairing == "balanced":
+        available = available & available.all(dim=1, keepdim=True)
 
     shape = (k, 3, pairs_per_kind)
     u_a = torch.rand(shape, generator=generator, dtype=torch.float64)

@@ -1,5 +1,7 @@
 """Domain adversarial and clustered losses: targets, reversed gradients, errors, zero-pair case."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,7 +13,11 @@ from i2v_plugin.modeling.adversarial.discriminators import (
     PairDiscriminator,
     PatchGANDiscriminator,
 )
-from i2v_plugin.modeling.adversarial.losses import ClusteredAdversarialLoss, DomainAdversarialLoss
+from i2v_plugin.modeling.adversarial.losses import (
+    ClusteredAdversarialLoss,
+    DomainAdversarialLoss,
+    label_balance_weights,
+)
 from i2v_plugin.modeling.adversarial.pairs import sample_balanced_pairs
 
 DOMAINS = torch.tensor([0, 1, 1])
@@ -37,8 +43,14 @@ def test_per_channel_matches_manual_bce():
     logits = disc(feats.detach().reshape(12, 10))
     labels = DOMAINS.repeat_interleave(4).float()  # every channel keeps its image's domain
     assert torch.allclose(loss, F.binary_cross_entropy_with_logits(logits, labels))
-    assert torch.allclose(stats["acc"], ((logits > 0).float() == labels).float().mean())
-    assert torch.equal(stats["loss"], loss.detach()) and not stats["loss"].requires_grad
+    correct = ((logits > 0).float() == labels).float()
+    balanced = (correct[labels == 1].mean() + correct[labels == 0].mean()) / 2
+    assert stats["acc"] == pytest.approx(float(balanced))
+    assert stats["loss"] == pytest.approx(float(loss))
+    # Two maps in three are video: the best constant answer scores the entropy of 2/3.
+    assert stats["const_loss"] == pytest.approx(-(2 / 3) * math.log(2 / 3) + math.log(3) / 3)
+    assert stats["logit_std"] == pytest.approx(float(logits.std(unbiased=False)), rel=1e-5)
+    assert 0.0 <= stats["dead_units"] <= 1.0
     loss.backward()
     assert _all_params_have_grad(disc)
 
@@ -116,6 +128,9 @@ STAT_KEYS = {
     "acc_same",
     "acc_cross",
     "loss",
+    "const_loss",
+    "logit_std",
+    "dead_units",
     "cluster_sizes",
     "pairs_image_video",
     "pairs_image_image",
@@ -134,7 +149,9 @@ def test_clustered_stats():
     assert stats["cluster_sizes"].shape == (3,) and int(stats["cluster_sizes"].sum()) == 24
     total = sum(int(stats[f"pairs_{k}"]) for k in ("image_video", "image_image", "video_video"))
     assert total > 0 and int(stats["num_clusters_with_cross_pairs"]) >= 1
-    assert all(not v.requires_grad for v in stats.values())
+    assert all(isinstance(v, float) for k, v in stats.items() if k != "cluster_sizes")
+    # Balanced labels: the best constant answer is worth ln 2, whatever the pair mix.
+    assert stats["const_loss"] == pytest.approx(math.log(2))
     assert loss.dim() == 0 and loss.requires_grad
 
 
@@ -153,7 +170,8 @@ def test_clustered_gradient_is_reversed_and_matches_manual_pipeline():
         clusters.labels, domains.repeat_interleave(6), 4, torch.Generator().manual_seed(5), 3
     )
     logits = module.pair_discriminator(maps[pairs.idx_a], maps[pairs.idx_b])
-    expected = F.binary_cross_entropy_with_logits(logits, pairs.same_domain)
+    weights = label_balance_weights(pairs.same_domain)
+    expected = F.binary_cross_entropy_with_logits(logits, pairs.same_domain, weight=weights)
     expected.backward()
     assert torch.allclose(loss, expected)
     assert plain.grad.abs().sum() > 0
@@ -170,7 +188,7 @@ def test_single_domain_batch_gives_exact_zero_with_all_params_in_graph(domains):
     for param in module.pair_discriminator.parameters():
         assert param.grad is not None and torch.all(param.grad == 0)
     assert int(stats["pairs_image_image"]) + int(stats["pairs_video_video"]) == 0
-    assert torch.isnan(stats["acc"])
+    assert math.isnan(stats["acc"])
 
 
 def test_no_pair_at_all_gives_exact_zero():
@@ -183,7 +201,7 @@ def test_no_pair_at_all_gives_exact_zero():
 
 
 def test_same_domain_pairs_used_when_cross_pairs_not_required():
-    module = _clustered(num_clusters=1, require_cross_pairs=False)
+    module = _clustered(num_clusters=1, require_cross_pairs=False, pairing="available")
     loss, stats = module(_features(3, 4, 2, 5), torch.tensor([0, 0, 0]), 1.0, seed=0)
     assert loss.item() > 0 and int(stats["pairs_image_image"]) == 4
 

@@ -29,16 +29,29 @@ def _check_valid(batch, labels, domains):
     assert torch.all(domains[a][cross] == 0)
 
 
-def test_counts_for_hand_built_clusters():
-    # cluster 0: 3 images + 4 videos; 1: 5 images; 2: one of each; 3: one video; 4: empty.
-    labels = torch.tensor([0] * 7 + [1] * 5 + [2, 2, 3])
-    domains = torch.tensor([0, 0, 0, 1, 1, 1, 1] + [0] * 5 + [0, 1, 1])
-    batch = sample_balanced_pairs(labels, domains, 4, _gen(), num_clusters=5)
+# cluster 0: 3 images + 4 videos; 1: 5 images; 2: one of each; 3: one video; 4: empty.
+HAND_LABELS = torch.tensor([0] * 7 + [1] * 5 + [2, 2, 3])
+HAND_DOMAINS = torch.tensor([0, 0, 0, 1, 1, 1, 1] + [0] * 5 + [0, 1, 1])
+
+
+def test_balanced_pairing_uses_only_clusters_with_every_kind():
+    batch = sample_balanced_pairs(HAND_LABELS, HAND_DOMAINS, 4, _gen(), num_clusters=5)
+    expected = torch.tensor([[4, 4, 4], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+    assert torch.equal(batch.counts, expected)
+    _check_valid(batch, HAND_LABELS, HAND_DOMAINS)
+    # One cross-domain pair for every two same-domain pairs, from cluster 0 only.
+    assert batch.same_domain.sum() == 8 and (1 - batch.same_domain).sum() == 4
+
+
+def test_available_pairing_counts_for_hand_built_clusters():
+    batch = sample_balanced_pairs(
+        HAND_LABELS, HAND_DOMAINS, 4, _gen(), num_clusters=5, pairing="available"
+    )
     expected = torch.tensor([[4, 4, 4], [0, 4, 0], [4, 0, 0], [0, 0, 0], [0, 0, 0]])
     assert torch.equal(batch.counts, expected)
-    _check_valid(batch, labels, domains)
+    _check_valid(batch, HAND_LABELS, HAND_DOMAINS)
     # A single-domain cluster only yields same-domain pairs.
-    assert torch.all(batch.same_domain[labels[batch.idx_a] == 1] == 1.0)
+    assert torch.all(batch.same_domain[HAND_LABELS[batch.idx_a] == 1] == 1.0)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -68,7 +81,7 @@ def test_partners_are_uniform_over_distinct_members():
     # equally likely (the "skip over the first member" draw must not favour neighbours).
     labels = torch.zeros(4, dtype=torch.long)
     domains = torch.zeros(4, dtype=torch.long)
-    batch = sample_balanced_pairs(labels, domains, 6000, _gen(3))
+    batch = sample_balanced_pairs(labels, domains, 6000, _gen(3), pairing="available")
     freq = Counter(zip(batch.idx_a.tolist(), batch.idx_b.tolist()))
     assert len(freq) == 12
     assert all(400 < c < 600 for c in freq.values()), freq
@@ -77,7 +90,7 @@ def test_partners_are_uniform_over_distinct_members():
 def test_num_clusters_defaults_to_max_label_and_pair_kinds_order():
     labels = torch.tensor([0, 0, 2, 2])
     domains = torch.tensor([0, 1, 1, 1])
-    batch = sample_balanced_pairs(labels, domains, 2, _gen())
+    batch = sample_balanced_pairs(labels, domains, 2, _gen(), pairing="available")
     assert batch.counts.shape == (3, 3)
     assert batch.counts.tolist() == [[2, 0, 0], [0, 0, 0], [0, 0, 2]]
     assert PAIR_KINDS == ("image_video", "image_image", "video_video")
@@ -97,3 +110,5 @@ def test_bad_inputs():
         sample_balanced_pairs(torch.zeros(3, dtype=torch.long), torch.full((3,), 2), 1, _gen())
     with pytest.raises(ValueError, match="out of range"):
         sample_balanced_pairs(torch.tensor([0, 3]), torch.tensor([0, 1]), 1, _gen(), 2)
+    with pytest.raises(ValueError, match="pairing must be one of"):
+        sample_balanced_pairs(torch.tensor([0, 1]), torch.tensor([0, 1]), 1, _gen(), 2, "some")
