@@ -67,8 +67,9 @@ def main(argv=None) -> int:
     )
     print(
         f"{root}: generated in {time.perf_counter() - start:.1f} s: "
-        f"{params.num_train_images}+{params.num_val_images} train+val images "
-        f"({params.image_size} px), {params.num_train_videos}+{params.num_val_videos} videos "
+        f"{params.num_train_images}+{params.num_val_images}+{params.num_tune_images} "
+        f"train+val+tune images ({params.image_size} px), "
+        f"{params.num_train_videos}+{params.num_val_videos}+{params.num_tune_videos} videos "
         f"of {params.frames_per_video} frames ({params.video_size} px, {params.fps:g} fps)"
     )
     return 0

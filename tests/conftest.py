@@ -57,6 +57,8 @@ def synth_root():
         num_val_images=4,
         num_train_videos=3,
         num_val_videos=2,
+        num_tune_images=2,
+        num_tune_videos=1,
         frames_per_video=6,
     )
     return str(generate_synthetic(os.path.join(DATASETS_ROOT, "i2v_synth"), params, progress=False))

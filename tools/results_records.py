@@ -1,9 +1,12 @@
-"""``docs/results.json`` (every reported run) and the generated tables of ``docs/RESULTS.md``,
-for ``tools/reproduce.py``.
+"""``docs/results.json`` (every reported run), ``docs/tuning.json`` (the hyper-parameter search on
+the tuning splits) and the generated tables of ``docs/RESULTS.md``, for ``tools/reproduce.py``.
 
-A run record: ``{"name", "config", "seed", "eval_split", "mIoU", "iteration", "command"}``.
-Tables aggregate runs by (name, eval_split) as mean ± std over seeds; they are written between
-``<!-- results:begin -->`` and ``<!-- results:end -->`` so the prose around them stays by hand.
+A run record: ``{"name", "config", "seed", "eval_split", "mIoU", "iteration", "opts",
+"collapsed", "command"}`` (``opts``: the config overrides besides SEED and OUTPUT_DIR;
+``collapsed``: the discriminators reported collapsed in that run). Tables aggregate runs by
+(name, eval_split) as mean ± std over seeds. A generated region sits between
+``<!-- <region>:begin -->`` and ``<!-- <region>:end -->`` so the prose around it stays by hand:
+"results" (every row, then every adversarial row against its ``_mu0`` control) and "tuning".
 """
 
 import json
@@ -12,8 +15,21 @@ import statistics
 
 from i2v_plugin.utils.atomic import atomic_write
 
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 RUN_KEY = ("name", "config", "seed", "eval_split")
+CONTROL_SUFFIX = "_mu0"
+
+
+def markers(region: str) -> tuple[str, str]:
+    return f"<!-- {region}:begin -->", f"<!-- {region}:end -->"
+
+
+def recorded(runs: list[dict], name: str, config: str, seed: int, opts: list) -> bool:
+    """Whether a run with this name, config, seed and overrides is already in ``runs``."""
+    return any(
+        r["name"] == name and r["config"] == config and r["seed"] == seed
+        and list(r.get("opts", [])) == list(opts)
+        for r in runs
+    )  # fmt: skip
 
 
 def load_runs(path: str) -> list[dict]:
@@ -38,7 +54,8 @@ def save_runs(path: str, runs: list[dict]) -> None:
 
 
 def summarize(runs: list[dict]) -> list[dict]:
-    """Group by (name, config, eval_split): mean, std (sample, 0 for one seed), seeds."""
+    """Group by (name, config, eval_split): mean, std (sample, 0 for one seed), seeds, and the
+    seeds whose run reported a collapsed discriminator."""
     groups: dict[tuple, list[dict]] = {}
     for r in runs:
         groups.setdefault((r["name"], r["config"], r["eval_split"]), []).append(r)
@@ -53,6 +70,9 @@ def summarize(runs: list[dict]) -> list[dict]:
                 "mean": statistics.mean(values),
                 "std": statistics.stdev(values) if len(values) > 1 else 0.0,
                 "seeds": sorted(r["seed"] for r in items),
+                "collapsed": sorted(
+                    f"{r['seed']}: {', '.join(r['collapsed'])}" for r in items if r.get("collapsed")
+                ),
             }
         )
     return rows
@@ -61,13 +81,36 @@ def summarize(runs: list[dict]) -> list[dict]:
 def render_table(runs: list[dict]) -> str:
     """Markdown table of ``summarize(runs)``."""
     lines = [
-        "| run | config | eval split | mIoU (mean ± std) | seeds |",
-        "| --- | --- | --- | --- | --- |",
+        "| run | config | eval split | mIoU (mean ± std) | seeds | collapsed (seed: disc) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in summarize(runs):
         lines.append(
             f"| {row['name']} | `{row['config']}` | {row['eval_split']} | "
-            f"{row['mean']:.2f} ± {row['std']:.2f} | {', '.join(map(str, row['seeds']))} |"
+            f"{row['mean']:.2f} ± {row['std']:.2f} | {', '.join(map(str, row['seeds']))} | "
+            f"{'; '.join(row['collapsed']) or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def render_controls(runs: list[dict]) -> str:
+    """Every run ``X`` that has a control ``X_mu0``, per eval split: both means, the gain and
+    whether it is claimed (gain larger than the larger of the two standard deviations)."""
+    rows = {(r["name"], r["eval_split"]): r for r in summarize(runs)}
+    lines = [
+        "| run | eval split | run mIoU | control (mu 0) mIoU | gain | larger std | gain claimed |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for (name, split), row in sorted(rows.items()):
+        control = rows.get((name + CONTROL_SUFFIX, split))
+        if name.endswith(CONTROL_SUFFIX) or control is None:
+            continue
+        gain = row["mean"] - control["mean"]
+        spread = max(row["std"], control["std"])
+        lines.append(
+            f"| {name} | {split} | {row['mean']:.2f} ± {row['std']:.2f} | "
+            f"{control['mean']:.2f} ± {control['std']:.2f} | {gain:+.2f} | {spread:.2f} | "
+            f"{'yes' if gain > spread else 'no'} |"
         )
     return "\n".join(lines)
 
@@ -84,13 +127,23 @@ def render_commands(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def update_results_doc(doc_path: str, runs: list[dict]) -> None:
-    """Rewrite the generated table region of ``doc_path`` (appended if the markers are absent)."""
+def render_region(runs: list[dict], region: str) -> str:
+    """The generated Markdown of ``region`` ("results" or "tuning")."""
+    parts = [render_table(runs)]
+    if region == "results" and any(r["name"].endswith(CONTROL_SUFFIX) for r in runs):
+        parts += ["Adversarial rows against their controls:", render_controls(runs)]
+    parts.append(render_commands(runs))
+    return "\n\n".join(parts)
+
+
+def update_results_doc(doc_path: str, runs: list[dict], region: str = "results") -> None:
+    """Rewrite the generated ``region`` of ``doc_path`` (appended if its markers are absent)."""
+    begin, end = markers(region)
     text = open(doc_path).read() if os.path.exists(doc_path) else "# Results\n"
-    block = f"{BEGIN}\n{render_table(runs)}\n\n{render_commands(runs)}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
+    block = f"{begin}\n{render_region(runs, region)}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     with open(doc_path, "w") as f:

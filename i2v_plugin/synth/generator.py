@@ -53,17 +53,20 @@ from .scenes import (
 from .textures import Appearance
 
 # Bump whenever a change to the generator changes its output: it invalidates cached datasets.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 JPEG_QUALITY = 95
 DEFAULT_WORKERS = 2
-SPLITS = ("train", "val")
-# Seeds (seed, code, index) keep the four sample streams independent.
+# "tune": a labeled split for choosing hyper-parameters, so that val is only ever reported.
+SPLITS = ("train", "val", "tune")
+# Seeds (seed, code, index) keep the six sample streams independent (tune draws from its own).
 _SPLIT_CODES = {
     ("image", "train"): 0,
     ("image", "val"): 1,
     ("video", "train"): 2,
     ("video", "val"): 3,
+    ("image", "tune"): 4,
+    ("video", "tune"): 5,
 }
 _IMAGES_PER_TASK = 25
 # Entries a generated root holds; anything else means the folder is not ours to replace.
@@ -92,9 +95,11 @@ class SynthParams:
     # Number of labeled images per split.
     num_train_images: int = 4000
     num_val_images: int = 200
+    num_tune_images: int = 200
     # Number of videos per split.
     num_train_videos: int = 200
     num_val_videos: int = 20
+    num_tune_videos: int = 20
     # Frames per video.
     frames_per_video: int = 24
     # Video frame rate, frames per second (written into the mp4).
@@ -158,7 +163,7 @@ class SynthParams:
     def __post_init__(self):
         for name in ("seed", "max_distractors"):
             _require(getattr(self, name) >= 0, name, "must be >= 0")
-        for name in ("num_train_images", "num_val_images", "num_train_videos", "num_val_videos"):
+        for name in (f"num_{s}_{kind}" for s in SPLITS for kind in ("images", "videos")):
             _require(getattr(self, name) >= 0, name, "must be >= 0")
         _require(self.image_size >= 8, "image_size", "must be >= 8 pixels")
         _require(

@@ -31,6 +31,8 @@ TINY = SynthParams(
     num_val_images=3,
     num_train_videos=2,
     num_val_videos=2,
+    num_tune_images=2,
+    num_tune_videos=1,
     frames_per_video=5,
 )
 # Every degradation at its "off" value.

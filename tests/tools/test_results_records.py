@@ -1,7 +1,13 @@
 """tools/results_records.py: mean ± std over seeds and the generated region of docs/RESULTS.md."""
 
 import pytest
-from results_records import merge_runs, summarize, update_results_doc
+from results_records import (
+    merge_runs,
+    recorded,
+    render_controls,
+    summarize,
+    update_results_doc,
+)
 
 
 def record(name, seed, miou, split="i2v_synth_videos_val"):
@@ -35,3 +41,32 @@ def test_doc_region_is_regenerated_and_the_rest_kept(tmp_path):
     assert text.startswith("# Results\nintro\n") and text.endswith("outro\n")
     assert "old" not in text and "20.00 ± 14.14" in text
     assert "- a: `python tools/train_net.py --config-file c/a.yaml SEED 0`" in text
+
+
+def test_adversarial_rows_are_set_against_their_controls_and_claims_need_a_margin(tmp_path):
+    runs = [record("x", s, v) for s, v in enumerate((20.0, 21.0, 22.0))]
+    runs += [record("x_mu0", s, v) for s, v in enumerate((19.0, 20.0, 21.0))]  # gain 1 = std
+    runs += [record("y", s, v) for s, v in enumerate((30.0, 30.5, 31.0))]
+    runs += [record("y_mu0", s, v) for s, v in enumerate((20.0, 20.5, 21.0))]
+    table = render_controls(runs)
+    assert "| x | i2v_synth_videos_val | 21.00 ± 1.00 | 20.00 ± 1.00 | +1.00 | 1.00 | no |" in table
+    assert "| y | i2v_synth_videos_val | 30.50 ± 0.50 | 20.50 ± 0.50 | +10.00 | 0.50 | yes |" in (
+        table
+    )
+    assert "x_mu0 |" not in table.split("\n", 2)[2]  # controls are not rows of their own
+    doc = tmp_path / "RESULTS.md"
+    update_results_doc(str(doc), runs)
+    assert "Adversarial rows against their controls" in doc.read_text()
+
+
+def test_collapsed_discriminators_are_listed_per_seed():
+    bad = {**record("x", 1, 5.0), "collapsed": ["global"]}
+    (row,) = summarize([record("x", 0, 6.0), bad])
+    assert row["collapsed"] == ["1: global"]
+
+
+def test_a_run_is_recorded_only_with_the_same_overrides():
+    runs = [{**record("x", 0, 1.0), "opts": ["MODEL.I2V.GRL.MU", "0.3"]}]
+    assert recorded(runs, "x", "c/x.yaml", 0, ["MODEL.I2V.GRL.MU", "0.3"])
+    assert not recorded(runs, "x", "c/x.yaml", 0, ["MODEL.I2V.GRL.MU", "1.0"])
+    assert not recorded(runs, "x", "c/x.yaml", 1, ["MODEL.I2V.GRL.MU", "0.3"])

@@ -7,6 +7,8 @@ Splits (root ``$DETECTRON2_DATASETS/i2v_synth``):
   i2v_synth_videos_val               labeled DAVIS-style frame folders of the val sequences
   i2v_synth_images_val_as_video      the val images, unlabeled, in the "video" domain (the
                                      synthetic stand-in for the unlabeled-VOC ablation)
+  i2v_synth_images_tune / _videos_tune  labeled held-out splits drawn from their own seeds, for
+                                     choosing hyper-parameters (val is only ever reported)
 """
 
 import os
@@ -109,6 +111,9 @@ _PREDEFINED_SPLITS = {
     "i2v_synth_videos_train": (load_synth_videos, "train", None),
     "i2v_synth_videos_train_labeled": (load_synth_video_frames, "train", "video_sem_seg"),
     "i2v_synth_videos_val": (load_synth_video_frames, "val", "video_sem_seg"),
+    # Labeled held-out splits for hyper-parameter search (their own seeds; never reported).
+    "i2v_synth_images_tune": (load_synth_images, "tune", "sem_seg"),
+    "i2v_synth_videos_tune": (load_synth_video_frames, "tune", "video_sem_seg"),
     "i2v_synth_images_val_as_video": (load_synth_images_as_video, "val", None),
 }
 

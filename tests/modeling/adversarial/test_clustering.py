@@ -155,3 +155,34 @@ def test_run_kmeans_dispatch_and_sklearn_backend():
     assert float(ours.inertia) == pytest.approx(float(ref.inertia), rel=1e-3)
     with pytest.raises(ValueError, match="unknown backend 'faiss'"):
         run_kmeans(x, 6, seed=0, backend="faiss")
+
+
+def _wide_maps(seed: int, n=384, side=24, prototypes=16) -> torch.Tensor:
+    """Wide data like the clustered loss's: smooth prototype maps (blurred noise), each map one
+    prototype plus noise; D = side * side > 2 * the sketch dimension."""
+    gen = torch.Generator().manual_seed(seed)
+    base = torch.randn(prototypes, 1, side, side, generator=gen)
+    base = torch.nn.functional.avg_pool2d(base, 5, stride=1, padding=2).flatten(1)
+    x = base[torch.randint(prototypes, (n,), generator=gen)] * 3
+    return x + 0.3 * torch.randn(n, side * side, generator=gen)
+
+
+def test_wide_data_seeds_from_sketched_restarts_and_beats_one_sklearn_run_on_average():
+    ratios, iterations = [], []
+    for seed in SEEDS:
+        x = _wide_maps(seed)
+        ours = kmeans(x, 11, seed)
+        ratios.append(float(ours.inertia) / float(kmeans_sklearn(x, 11, seed).inertia))
+        iterations.append(ours.num_iter)
+    assert np.mean(ratios) <= 1.0
+    assert max(iterations) <= 2  # the sketch's best restart only needs polishing
+
+
+def test_sketched_kmeans_is_deterministic_and_the_sketch_can_be_turned_off():
+    x = _wide_maps(7)
+    first, second = kmeans(x, 6, seed=3), kmeans(x, 6, seed=3)
+    assert torch.equal(first.labels, second.labels) and torch.equal(first.centers, second.centers)
+    plain = kmeans(x, 6, seed=3, sketch_dim=0)  # scikit-learn's path: one k-means++ seeding
+    assert not torch.equal(plain.centers, first.centers)
+    for result in (first, plain):
+        assert torch.equal(result.labels, _sq_dists(x, result.centers).argmin(1))
