@@ -191,3 +191,111 @@ def make_fbms_tree(parent):
                   (10, "marple2_010PROB_gt.ppm", "marple2_010.jpg")]),
     )  # fmt: skip
     return root
+
+
+# ---- Paper path: real-sized DAVIS 2017 and COCO-Stuff trees ----------------------------------
+# Frames at DAVIS's 480p size (854 x 480) and COCO-sized images, with every class of the default
+# shared list (i2v_plugin.data.datasets.classes.DEFAULT_SHARED_CLASSES) in DAVIS train and val,
+# so the prepare scripts compute exactly that list and the shipped configs (12 classes) run as is.
+
+PAPER_FRAME_H, PAPER_FRAME_W = 480, 854
+# DAVIS spellings where they differ from COCO ("bike", "motorbike", "cellphone"), and one
+# object of a class COCO lacks ("goat": shared by nobody, becomes background).
+PAPER_DAVIS_SEMANTICS = {
+    "bmx-trees": {"1": "person", "2": "bike", "3": "car", "4": "motorbike", "5": "bird"},
+    "dog-agility": {"1": "dog", "2": "horse", "3": "cow", "4": "backpack", "5": "surfboard"},
+    "lab-coat": {"1": "person", "2": "cellphone", "3": "goat"},
+    "bike-packing": dict(
+        zip(
+            map(str, range(1, 12)),
+            ["person", "bicycle", "car", "motorcycle", "bird", "cow", "dog", "horse"]
+            + ["backpack", "surfboard", "cellphone"],
+        )
+    ),
+}
+PAPER_DAVIS_TRAIN = ["bmx-trees", "dog-agility", "lab-coat"]
+PAPER_DAVIS_VAL = ["bike-packing"]
+PAPER_DAVIS_FRAMES = 2
+# COCO-Stuff values (category_id - 1) in the images: things of the shared list, a thing outside
+# it (umbrella 27) and stuff (grass 123, sky-other 156), which all become background.
+PAPER_COCO_IMAGES = {
+    "train2017": {"000000000009": [0, 17, 2, 123], "000000000025": [18, 1, 41, 156, 27]},
+    "val2017": {"000000000139": [0, 15, 3, 123]},
+}
+
+
+def _boxes(count: int, height: int, width: int, shift: int = 0):
+    """``count`` non-overlapping boxes (y0, y1, x0, x1) on a grid, moved right by ``shift``."""
+    columns = 4
+    rows = (count + columns - 1) // columns
+    cell_h, cell_w = height // rows, width // columns
+    for n in range(count):
+        y0, x0 = (n // columns) * cell_h, (n % columns) * cell_w
+        yield (
+            y0 + cell_h // 6,
+            y0 + cell_h * 5 // 6,
+            x0 + cell_w // 6 + shift,
+            x0 + cell_w * 2 // 3 + shift,
+        )
+
+
+def _scene(labels: np.ndarray, seed: int) -> np.ndarray:
+    """An RGB picture of a label map: a gradient background and one colour per value."""
+    rng = np.random.default_rng(seed)
+    h, w = labels.shape
+    image = np.zeros((h, w, 3), np.uint8)
+    image[..., 0] = np.linspace(40, 200, w, dtype=np.uint8)[None, :]
+    image[..., 1] = np.linspace(60, 180, h, dtype=np.uint8)[:, None]
+    image[..., 2] = 90
+    for value in np.unique(labels):
+        if value not in (0, 255):
+            image[labels == value] = rng.integers(0, 255, 3)
+    return image
+
+
+def make_paper_davis_tree(parent) -> str:
+    """``<parent>/DAVIS`` in the published layout, 854 x 480 frames (see PAPER_DAVIS_*)."""
+    root = os.path.join(parent, "DAVIS")
+    sets = os.path.join(root, "ImageSets", "2017")
+    os.makedirs(sets)
+    for split, sequences in (("train", PAPER_DAVIS_TRAIN), ("val", PAPER_DAVIS_VAL)):
+        with open(os.path.join(sets, f"{split}.txt"), "w") as f:
+            f.write("\n".join(sequences) + "\n")
+    with open(os.path.join(root, "davis_semantics.json"), "w") as f:
+        json.dump(PAPER_DAVIS_SEMANTICS, f)
+    names = sorted({n for objects in PAPER_DAVIS_SEMANTICS.values() for n in objects.values()})
+    categories = {n: {"id": i + 1, "super_category": "x"} for i, n in enumerate(names)}
+    with open(os.path.join(root, "categories.json"), "w") as f:
+        json.dump(categories, f)
+    for s, seq in enumerate(PAPER_DAVIS_TRAIN + PAPER_DAVIS_VAL):
+        ids = [int(k) for k in PAPER_DAVIS_SEMANTICS[seq]]
+        for frame in range(PAPER_DAVIS_FRAMES):
+            mask = np.zeros((PAPER_FRAME_H, PAPER_FRAME_W), np.uint8)
+            for object_id, (y0, y1, x0, x1) in zip(
+                ids, _boxes(len(ids), PAPER_FRAME_H, PAPER_FRAME_W, shift=8 * frame)
+            ):
+                mask[y0:y1, x0:x1] = object_id
+                mask[y0 : y0 + 3, x0:x1] = 255  # void along an object edge, as in DAVIS
+            name = f"{frame:05d}"
+            jpg = os.path.join(root, "JPEGImages", "480p", seq, name + ".jpg")
+            os.makedirs(os.path.dirname(jpg), exist_ok=True)
+            Image.fromarray(_scene(mask, s)).save(jpg, quality=90)
+            write_palette_png(os.path.join(root, "Annotations", "480p", seq, name + ".png"), mask)
+    return root
+
+
+def make_paper_coco_tree(parent) -> str:
+    """``<parent>/coco``: 640 x 480 JPEGs and ``stuffthingmaps`` (value = category_id - 1)."""
+    root = os.path.join(parent, "coco")
+    for split, images in PAPER_COCO_IMAGES.items():
+        os.makedirs(os.path.join(root, split), exist_ok=True)
+        for n, (image_id, values) in enumerate(images.items()):
+            labels = np.full((480, 640), 255, np.uint8)  # unlabeled where no segment lies
+            for value, (y0, y1, x0, x1) in zip(values, _boxes(len(values), 480, 640)):
+                labels[y0:y1, x0:x1] = value
+            labels[:40] = values[-1]  # a band of the last value, as stuff fills whole regions
+            Image.fromarray(_scene(labels, 10 + n)).save(
+                os.path.join(root, split, f"{image_id}.jpg"), quality=90
+            )
+            write_png(os.path.join(root, "stuffthingmaps", split, f"{image_id}.png"), labels)
+    return root

@@ -1,5 +1,6 @@
 """Importing i2v_plugin registers every component; configs are checked by Detectron2 itself."""
 
+import glob
 import os
 
 import pytest
@@ -58,6 +59,9 @@ def test_every_shipped_config_loads():
     for folder, _, files in os.walk(os.path.join(REPO_ROOT, "configs")):
         configs += [os.path.join(folder, f) for f in files if f.endswith(".yaml")]
     assert len(configs) >= 4
+    # The paper rows (configs/paper/*.yaml) are among them.
+    paper = glob.glob(os.path.join(REPO_ROOT, "configs", "paper", "*.yaml"))
+    assert paper and set(paper) <= set(configs)
     for path in configs:
         cfg = tiny_cfg(os.path.relpath(path, REPO_ROOT))
         assert cfg.MODEL.META_ARCHITECTURE == "I2VSemanticSegmentor"
