@@ -14,11 +14,13 @@ def add_i2v_config(cfg):
 
     Input: a Detectron2 ``CfgNode`` (unfrozen) that already holds ``add_deeplab_config``'s keys.
     Output: None; new nodes ``MODEL.SWIN``, ``MODEL.VIDEO_SWIN``, ``MODEL.DEEPLAB``,
-    ``MODEL.UPERNET``, ``MODEL.I2V``, ``INPUT.CLIP`` and a few keys under ``DATASETS``, ``SOLVER``,
-    ``INPUT`` and ``TEST`` are added.
+    ``MODEL.UPERNET``, ``MODEL.I2V`` (with ``ENTROPY`` and ``SELF_TRAINING``), ``INPUT.CLIP``,
+    ``INPUT.VIDEO_AUG``, ``TEST.ADABN`` and a few keys under ``DATASETS``, ``SOLVER``, ``INPUT``
+    and ``TEST`` are added.
     """
     # ---- data: two training streams (labeled, unlabeled) --------------------------------------
-    # Registered datasets whose samples carry no label; they feed the adversarial losses only.
+    # Registered datasets whose samples carry no label; they feed the adversarial losses, entropy
+    # minimisation and self-training (and AdaBN's statistics).
     cfg.DATASETS.TRAIN_UNLABELED = ()
     # Batch composition of the labeled stream: empty = one stream over all of DATASETS.TRAIN with
     # SOLVER.IMS_PER_BATCH_LABELED samples per step; otherwise one entry per DATASETS.TRAIN
@@ -28,7 +30,7 @@ def add_i2v_config(cfg):
     # Labeled samples per training batch, summed over all GPUs. (Detectron2's SOLVER.IMS_PER_BATCH
     # is not read; SOLVER.REFERENCE_WORLD_SIZE scales these two sizes, see I2VTrainer.)
     cfg.SOLVER.IMS_PER_BATCH_LABELED = 4
-    # Unlabeled samples per training batch, summed over all GPUs (ignored when no adversarial loss).
+    # Unlabeled samples per training batch, summed over all GPUs (ignored when no loss uses them).
     cfg.SOLVER.IMS_PER_BATCH_UNLABELED = 4
     # Optimizer: "AdamW" (Swin/UperNet recipe) or "SGD" (DeepLab recipe).
     cfg.SOLVER.OPTIMIZER = "AdamW"
@@ -36,12 +38,34 @@ def add_i2v_config(cfg):
     # discriminators with a fixed input size always see the same feature map size.
     cfg.INPUT.PAD_TO_CROP_SIZE = True
 
+    # ---- data: the unlabeled video stream (i2v_plugin/data/video_stream.py) ------------------
+    cfg.DATALOADER.VIDEO_STREAM = CN()
+    # Read unlabeled datasets of encoded videos ("video_file" dicts: video folders, YTBB) a GOP at
+    # a time, many frames per seek, instead of one seek per frame. Clips (INPUT.CLIP.LENGTH > 1)
+    # and other datasets always use per-sample reads.
+    cfg.DATALOADER.VIDEO_STREAM.ENABLED = True
+    # Frames taken from each decoded window (one GOP): more is faster and more correlated.
+    cfg.DATALOADER.VIDEO_STREAM.FRAMES_PER_WINDOW = 128
+    # Windows (of different videos) interleaved per block: a batch of up to this many frames comes
+    # from different videos. A worker holds FRAMES_PER_WINDOW x WINDOWS_PER_BLOCK mapped samples.
+    cfg.DATALOADER.VIDEO_STREAM.WINDOWS_PER_BLOCK = 8
+    # Decode frames scaled down to the largest training size (max INPUT.MIN_SIZE_TRAIN, at most
+    # INPUT.MAX_SIZE_TRAIN), where the random resize starts from; False keeps the native size.
+    cfg.DATALOADER.VIDEO_STREAM.DOWNSCALE = True
+    # Stop training when more than this fraction of a loader worker's video reads failed (checked
+    # from its 64th read on; 64 failures in a row stop it too).
+    cfg.DATALOADER.VIDEO_STREAM.MAX_SKIP_FRACTION = 0.5
+
     # ---- clips (video backbones) ------------------------------------------------------------
     cfg.INPUT.CLIP = CN()
     # Frames per sample T: 1 = single images/frames; T > 1 = clips (a still image: T copies).
     cfg.INPUT.CLIP.LENGTH = 1
     # Distance, in native frames, between consecutive frames of a clip.
     cfg.INPUT.CLIP.STRIDE = 1
+    # Training clips of a still image: each copy gets its own small camera motion (random zoom-in
+    # of up to this fraction of the side, and pan), so a temporal discriminator cannot tell image
+    # clips from video clips by their stillness alone. 0 keeps exact copies.
+    cfg.INPUT.CLIP.STILL_MOTION = 0.05
 
     # ---- Swin backbone (timm) -----------------------------------------------------------------
     cfg.MODEL.SWIN = CN()
@@ -155,3 +179,82 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.CLUSTER.MAX_ITER = DEFAULT_MAX_ITER
     # Weight of the clustered loss.
     cfg.MODEL.I2V.CLUSTER.LOSS_WEIGHT = 1.0
+
+    # ---- beyond the paper: baselines and self-training on the unlabeled videos ------------------
+    # (i2v_plugin/data/augmentations.py, i2v_plugin/modeling/self_training/, engine/adabn.py)
+    cfg.INPUT.VIDEO_AUG = CN()
+    # Video-like degradations of "image"-domain training samples, sampled once per sample after
+    # the crop: photometric (Detectron2's), blur, down-then-up resampling, noise, JPEG. Labels
+    # and geometry are untouched. The source_only_aug baseline.
+    cfg.INPUT.VIDEO_AUG.ENABLED = False
+    # Probability of each degradation below (drawn independently).
+    cfg.INPUT.VIDEO_AUG.PROB = 0.5
+    # Brightness, contrast and saturation factors drawn in [1 - x, 1 + x]; 0 leaves one out.
+    cfg.INPUT.VIDEO_AUG.BRIGHTNESS = 0.3
+    cfg.INPUT.VIDEO_AUG.CONTRAST = 0.3
+    cfg.INPUT.VIDEO_AUG.SATURATION = 0.3
+    # Detectron2's RandomLighting scale (AlexNet PCA colour noise; ~0.12 x scale levels); 0 off.
+    cfg.INPUT.VIDEO_AUG.LIGHTING = 0.0
+    # Largest Gaussian blur sigma in pixels (drawn in [0.1 x, x]); 0 off.
+    cfg.INPUT.VIDEO_AUG.BLUR_SIGMA = 1.5
+    # Smallest factor of the down-then-up resampling (drawn in [x, 1]); 1 off.
+    cfg.INPUT.VIDEO_AUG.DOWNSCALE = 0.5
+    # Largest std of additive Gaussian noise, 0..255 units (drawn in [0, x]); 0 off.
+    cfg.INPUT.VIDEO_AUG.NOISE_STD = 8.0
+    # Lowest JPEG quality (drawn in [x, 95]); 0 off.
+    cfg.INPUT.VIDEO_AUG.JPEG_QUALITY = 30
+
+    # Temporal pairs: with k > 0 every unlabeled video sample also carries the frame k native
+    # frames later ("pair_image", clamped to the video, same augmentation). Needed by
+    # MODEL.I2V.SELF_TRAINING.TEMPORAL; 0 = single frames.
+    cfg.INPUT.UNLABELED_PAIR_DISTANCE = 0
+
+    cfg.MODEL.I2V.ENTROPY = CN()
+    # ADVENT-style entropy minimisation on the unlabeled frames (their full forward pass).
+    cfg.MODEL.I2V.ENTROPY.ENABLED = False
+    # Weight of the mean per-pixel entropy (normalised by log C, so in [0, 1]).
+    cfg.MODEL.I2V.ENTROPY.LOSS_WEIGHT = 0.01
+
+    cfg.MODEL.I2V.SELF_TRAINING = CN()
+    # Mean-teacher self-training (DAFormer-style): an EMA teacher labels weakly augmented
+    # unlabeled frames, the student learns strongly augmented views from its confident pixels.
+    cfg.MODEL.I2V.SELF_TRAINING.ENABLED = False
+    # Weight of the pseudo-label cross entropy.
+    cfg.MODEL.I2V.SELF_TRAINING.LOSS_WEIGHT = 1.0
+    # EMA decay: teacher = a x teacher + (1 - a) x student, a = min(1 - 1 / (iter + 1), DECAY).
+    cfg.MODEL.I2V.SELF_TRAINING.EMA_DECAY = 0.999
+    # A pixel is a pseudo-label when the teacher's max softmax probability reaches this.
+    cfg.MODEL.I2V.SELF_TRAINING.THRESHOLD = 0.968
+    # Weight each frame's loss by its fraction of confident pixels (DAFormer's quality weight);
+    # False gives every confident pixel weight 1.
+    cfg.MODEL.I2V.SELF_TRAINING.QUALITY_WEIGHT = True
+    # ClassMix: paste half of a labeled image's classes onto each unlabeled view (target: the
+    # image label where pasted, the pseudo-label elsewhere).
+    cfg.MODEL.I2V.SELF_TRAINING.CLASSMIX = False
+    cfg.MODEL.I2V.SELF_TRAINING.STRONG = CN()
+    # Strong view = weak view + colour jitter (brightness, contrast, saturation factors drawn in
+    # [1 - x, 1 + x]), Gaussian blur and noise, on the tensor; geometry unchanged.
+    cfg.MODEL.I2V.SELF_TRAINING.STRONG.JITTER = 0.2
+    # Largest blur sigma in pixels (drawn in [0.1 x, x]), applied with probability BLUR_PROB.
+    cfg.MODEL.I2V.SELF_TRAINING.STRONG.BLUR_SIGMA = 1.5
+    cfg.MODEL.I2V.SELF_TRAINING.STRONG.BLUR_PROB = 0.5
+    # Largest std of additive Gaussian noise, 0..255 units (drawn in [0, x]).
+    cfg.MODEL.I2V.SELF_TRAINING.STRONG.NOISE_STD = 4.0
+    cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL = CN()
+    # Temporal agreement (needs INPUT.UNLABELED_PAIR_DISTANCE > 0): the teacher labels both
+    # frames of a pair; a pixel is kept only where it is confident on both and the classes agree
+    # after aligning frame t to frame t + k; the student learns both strong frames.
+    cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED = False
+    # Alignment of frame t to frame t + k: "phase" (a global shift by phase correlation of the
+    # grayscale frames) or "none" (pixel to pixel: for a static camera).
+    cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL.ALIGN = "phase"
+    # Largest shift phase correlation may find, as a fraction of the frame side.
+    cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL.MAX_SHIFT = 0.25
+
+    cfg.TEST.ADABN = CN()
+    # AdaBN: before the final evaluation (and the final checkpoint), re-estimate every BatchNorm
+    # layer's running statistics on unlabeled target frames (DATASETS.TRAIN_UNLABELED, training
+    # augmentations). Models without BatchNorm are left unchanged.
+    cfg.TEST.ADABN.ENABLED = False
+    # Batches of SOLVER.IMS_PER_BATCH_UNLABELED frames used for the estimate.
+    cfg.TEST.ADABN.NUM_ITER = 50

@@ -80,6 +80,16 @@ SUITES = {
         ("video_swin_source_only", f"{SYNTH}/video_swin_source_only.yaml"),
         ("video_swin_spatial", f"{SYNTH}/video_swin_spatial.yaml"),
     ),
+    # Beyond the paper: augmentation, AdaBN, entropy minimisation and self-training baselines
+    # (compare with the "swin" and "deeplab" source-only rows).
+    "beyond": _runs(
+        ("source_only_aug", f"{SYNTH}/swin_source_only_aug.yaml"),
+        ("entropy", f"{SYNTH}/swin_entropy.yaml"),
+        ("self_training", f"{SYNTH}/swin_self_training.yaml"),
+        ("self_training_temporal", f"{SYNTH}/swin_self_training_temporal.yaml"),
+        ("clustered_self_training", f"{SYNTH}/swin_clustered_self_training.yaml"),
+        ("deeplab_adabn", f"{SYNTH}/deeplab_adabn.yaml"),
+    ),
 }
 # The synthetic rows of the paper's tables (tools/reproduce.py --table N).
 TABLES = {
@@ -125,6 +135,14 @@ def with_grid(runs: dict[str, RunSpec], grid: list[str]) -> dict[str, RunSpec]:
     return out
 
 
+def _quote(word: str) -> str:
+    """Shell quoting that stays readable for Python literals: "('a', 'b')" rather than shlex's
+    '('"'"'a'"'"', ...'."""
+    if "'" in word and not any(c in word for c in '"$`\\!'):
+        return f'"{word}"'
+    return shlex.quote(word)
+
+
 def run_one(spec: RunSpec, seed: int, extra: tuple, output_root: str, threads=None):
     """Train one run with one seed through tools/train_net.py; returns its result records.
 
@@ -136,7 +154,7 @@ def run_one(spec: RunSpec, seed: int, extra: tuple, output_root: str, threads=No
     opts = list(spec.opts) + list(extra)
     cmd = [sys.executable, "tools/train_net.py", "--config-file", spec.config]
     cmd += ["SEED", str(seed), "OUTPUT_DIR", output_dir, *opts]
-    printable = " ".join(shlex.quote(c) for c in ["python"] + cmd[1:])
+    printable = " ".join(_quote(c) for c in ["python"] + cmd[1:])
     print(f"[reproduce] {printable}", flush=True)
     start = time.time()
     if threads is None:

@@ -1,5 +1,10 @@
 """The two-stream training loader: a labeled stream and an unlabeled stream, each with its own
-sampler and workers, zipped into one mixed batch per step."""
+sampler and workers, zipped into one mixed batch per step.
+
+Unlabeled datasets of encoded videos (single frames) are read by the video stream
+(``video_stream.py``, ``DATALOADER.VIDEO_STREAM``); every other stream maps one sample at a time.
+Each step records its skipped samples (``skips.py``) as ``i2v/skipped_samples``.
+"""
 
 import logging
 
@@ -10,10 +15,15 @@ from detectron2.data import (
     build_batch_data_loader,
 )
 from detectron2.utils import comm
+from detectron2.utils.events import get_event_storage
 
 from ..modeling.adversarial.build import adversarial_enabled
+from ..modeling.self_training.build import uses_unlabeled_data
+from .datasets.video_folder import resolve_video_folder_name
 from .mapper import I2VDatasetMapper
 from .samplers import ResumableTrainingSampler, SeededMapDataset
+from .skips import SKIPPED_KEY, SKIPPED_METRIC
+from .video_stream import VideoFrameStream, VideoTrainStream
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +64,18 @@ class TwoStreamLoader:
     """Yields ``labeled_batch + unlabeled_batch`` (lists of dicts) forever.
 
     Each step takes exactly one batch from every stream, so every batch holds the configured mix
-    and nothing is dropped or shared between streams.
+    and nothing is dropped or shared between streams. Inside training (an active
+    ``EventStorage``) each batch's skipped samples are recorded as ``i2v/skipped_samples`` of the
+    step that fetches it; ``skipped_samples`` totals them since this loader started.
     """
 
-    def __init__(self, labeled: TrainStream, unlabeled: TrainStream | None = None):
+    def __init__(self, labeled, unlabeled=None):
+        """
+        Args:
+            labeled, unlabeled: ``TrainStream`` or ``VideoTrainStream`` (unlabeled may be None).
+        """
         self.streams = [s for s in (labeled, unlabeled) if s is not None]
+        self.skipped_samples = 0
 
     def set_start_iter(self, start_iter: int) -> None:
         for stream in self.streams:
@@ -66,13 +83,32 @@ class TwoStreamLoader:
 
     def __iter__(self):
         for batches in zip(*self.streams):
-            yield [sample for batch in batches for sample in batch]
+            batch = [sample for batch in batches for sample in batch]
+            skipped = sum(int(sample.get(SKIPPED_KEY, 0)) for sample in batch)
+            self.skipped_samples += skipped
+            storage = _active_storage()
+            if storage is not None:
+                storage.put_scalar(SKIPPED_METRIC, skipped, smoothing_hint=False)
+            yield batch
+
+
+def _active_storage():
+    """The training ``EventStorage``, or None outside training (tools, tests)."""
+    try:
+        return get_event_storage()
+    except (AssertionError, IndexError):
+        return None
 
 
 def load_dataset_dicts(names, role: str) -> list[dict]:
-    """Concatenate registered datasets; an empty one is an error naming it and its role."""
+    """Concatenate registered datasets; an empty one is an error naming it and its role.
+
+    A name ``video_folder:<path>`` is the folder of videos at ``<path>`` (registered on first use,
+    see ``datasets/video_folder.py``).
+    """
     dicts = []
     for name in names:
+        resolve_video_folder_name(name)
         items = DatasetCatalog.get(name)
         if not items:
             raise ValueError(
@@ -100,6 +136,55 @@ def _stream_seed(cfg, offset: int) -> int:
     return int(seed) + offset
 
 
+def uses_video_stream(cfg, dicts: list[dict]) -> bool:
+    """Whether unlabeled ``dicts`` are read by the video stream: it is enabled, samples are
+    single frames, and every dict is an encoded video."""
+    if not cfg.DATALOADER.VIDEO_STREAM.ENABLED:
+        return False
+    if cfg.INPUT.CLIP.LENGTH > 1:
+        logger.info("Unlabeled clips are read one sample at a time (INPUT.CLIP.LENGTH > 1).")
+        return False
+    if not all("video_file" in d for d in dicts):
+        logger.info(
+            "Unlabeled data is read one sample at a time: the video stream needs every "
+            "DATASETS.TRAIN_UNLABELED sample to be an encoded video."
+        )
+        return False
+    return True
+
+
+def build_unlabeled_stream(cfg, dicts: list[dict], mapper, seed: int):
+    """The unlabeled stream: ``VideoTrainStream`` when ``uses_video_stream``, else a
+    ``TrainStream``."""
+    batch, workers = cfg.SOLVER.IMS_PER_BATCH_UNLABELED, cfg.DATALOADER.NUM_WORKERS
+    if not uses_video_stream(cfg, dicts):
+        return TrainStream(dicts, mapper, batch, workers, seed)
+    options = cfg.DATALOADER.VIDEO_STREAM
+    sizes = cfg.INPUT.MIN_SIZE_TRAIN
+    sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+    short_edge = long_edge = 0
+    if options.DOWNSCALE and 0 not in sizes:  # a size of 0 keeps the native size
+        short_edge, long_edge = max(sizes), cfg.INPUT.MAX_SIZE_TRAIN
+    dataset = VideoFrameStream(
+        dicts,
+        mapper,
+        total_batch_size=batch,
+        seed=seed,
+        frames_per_window=options.FRAMES_PER_WINDOW,
+        windows_per_block=options.WINDOWS_PER_BLOCK,
+        short_edge=short_edge,
+        long_edge=long_edge,
+        max_skip_fraction=options.MAX_SKIP_FRACTION,
+    )
+    logger.info(
+        "Unlabeled videos: %d frames per decoded window, %d windows per block (%d steps).",
+        options.FRAMES_PER_WINDOW,
+        options.WINDOWS_PER_BLOCK,
+        dataset.steps_per_block,
+    )
+    return VideoTrainStream(dataset, workers)
+
+
 def build_i2v_train_loader(cfg) -> TwoStreamLoader:
     """Build the training loader from ``cfg.DATASETS.TRAIN`` (labeled) and
     ``cfg.DATASETS.TRAIN_UNLABELED`` (used only when an adversarial loss is on)."""
@@ -118,9 +203,9 @@ def build_i2v_train_loader(cfg) -> TwoStreamLoader:
     labeled = TrainStream(
         labeled_dicts, mapper, cfg.SOLVER.IMS_PER_BATCH_LABELED, workers, _stream_seed(cfg, 0)
     )
-    if not adversarial_enabled(cfg):
+    if not uses_unlabeled_data(cfg):
         if cfg.DATASETS.TRAIN_UNLABELED:
-            logger.info("No adversarial loss configured: DATASETS.TRAIN_UNLABELED is not loaded.")
+            logger.info("No loss uses unlabeled data: DATASETS.TRAIN_UNLABELED is not loaded.")
         return TwoStreamLoader(labeled)
 
     domains = {d["domain"] for d in labeled_dicts}
@@ -134,14 +219,8 @@ def build_i2v_train_loader(cfg) -> TwoStreamLoader:
             {k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in unlabeled_dicts
         ]
         domains |= {d["domain"] for d in unlabeled_dicts}
-        unlabeled = TrainStream(
-            unlabeled_dicts,
-            mapper,
-            cfg.SOLVER.IMS_PER_BATCH_UNLABELED,
-            workers,
-            _stream_seed(cfg, 1),
-        )
-    if domains != {"image", "video"}:
+        unlabeled = build_unlabeled_stream(cfg, unlabeled_dicts, mapper, _stream_seed(cfg, 1))
+    if adversarial_enabled(cfg) and domains != {"image", "video"}:
         raise ValueError(
             f"Adversarial training needs both domains, but the training data has only {domains}. "
             "Add image or video datasets to DATASETS.TRAIN or DATASETS.TRAIN_UNLABELED."

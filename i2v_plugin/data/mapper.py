@@ -18,9 +18,12 @@ from detectron2.config import configurable
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from .augmentations import build_video_augmentations
 from .clip_sampling import clip_frame_indices, sequence_frame_names
 from .domains import DOMAINS
 from .label_io import read_label_map
+from .skips import report_skip
+from .still_motion import move_still_clip
 from .video import VideoReadError, read_frames
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,20 @@ def sample_frame_index(d: dict) -> int:
     steps = max(1, int(d["num_frames"] / d["fps"] * d["sample_fps"]))
     step = int(np.random.randint(steps))
     return min(int(step * d["fps"] / d["sample_fps"]), d["num_frames"] - 1)
+
+
+def pair_frame_index(frame: int, num_frames: int, distance: int) -> int:
+    """The partner of ``frame`` in a temporal pair (``INPUT.UNLABELED_PAIR_DISTANCE``): the frame
+    ``distance`` native frames later, or, near the end of the video, the one ``distance`` earlier
+    (a clip of length 2 and stride ``distance`` through ``frame``, ``clip_frame_indices``). In a
+    video of at most ``distance`` frames the later frame is clamped to the last one (which is
+    then its own partner).
+
+    An unlabeled stream that decodes frames itself gives the mapper this frame as
+    "pair_video_frame" next to "video_frame" (see ``I2VDatasetMapper``).
+    """
+    indices, key = clip_frame_indices(frame, num_frames, 2, distance)
+    return indices[1 - key]
 
 
 def build_augmentations(cfg, is_train: bool) -> list:
@@ -84,6 +101,11 @@ class I2VDatasetMapper:
     "clip_frame_indices" (the T frame indices in the sequence). A frame-file dict needs
     "video_id"; its neighbours are the files with the same extension in its folder (sorted), and
     a neighbour's label is the file of the same stem next to the dict's "sem_seg_file_name".
+
+    Training extras: an unlabeled sample padded to the crop size gets "valid" (H, W) bool (True
+    on frame pixels, False on padding). With ``pair_distance`` k > 0 an unlabeled video sample
+    (single frames only) also gets "pair_image" (3, H, W), frame ``pair_frame_index(t)`` (t + k,
+    clamped to the video) with exactly the augmentation of "image", and "pair_frame_index".
     """
 
     @configurable
@@ -98,6 +120,9 @@ class I2VDatasetMapper:
         pad_to_size: tuple[int, int] | None = None,
         clip_length: int = 1,
         clip_stride: int = 1,
+        still_motion: float = 0.0,
+        video_augmentations: list = (),
+        pair_distance: int = 0,
     ):
         """
         Args:
@@ -110,15 +135,29 @@ class I2VDatasetMapper:
                 Detectron2's ``FixedSizeCrop`` after the other augmentations.
             clip_length: frames per sample T (1: single images/frames).
             clip_stride: distance between consecutive clip frames, in native frames.
+            still_motion: largest per-frame zoom-in (fraction of the side) of the synthetic camera
+                motion given to the copies of a still image in a clip (``still_motion.py``);
+                training only, 0 keeps exact copies.
+            video_augmentations: pixel-only augmentations of "image"-domain samples
+                (``augmentations.py``, ``INPUT.VIDEO_AUG``), sampled after ``augmentations`` and
+                before the padding.
+            pair_distance: ``INPUT.UNLABELED_PAIR_DISTANCE``, training only; when > 0, an
+                unlabeled video sample also gets "pair_image", the frame this many native frames
+                later (clamped to the video, ``pair_frame_index``), with the same augmentation.
         """
         self.is_train = is_train
-        augmentations = list(augmentations)
-        if pad_to_size:
-            # Pads right and bottom (a crop of at most the padded size never crops further).
-            augmentations.append(
-                T.FixedSizeCrop(tuple(pad_to_size), pad_value=0, seg_pad_value=ignore_label)
+        self.augmentations = T.AugmentationList(list(augmentations))
+        self.video_augmentations = (
+            T.AugmentationList(list(video_augmentations)) if video_augmentations else None
+        )
+        # Pads right and bottom (a crop of at most the padded size never crops further).
+        self.padding = (
+            T.AugmentationList(
+                [T.FixedSizeCrop(tuple(pad_to_size), pad_value=0, seg_pad_value=ignore_label)]
             )
-        self.augmentations = T.AugmentationList(augmentations)
+            if pad_to_size
+            else None
+        )
         self.image_format = image_format
         self.num_classes = num_classes
         self.ignore_label = ignore_label
@@ -129,6 +168,16 @@ class I2VDatasetMapper:
             )
         self.clip_length = int(clip_length)
         self.clip_stride = int(clip_stride)
+        self.still_motion = float(still_motion) if is_train else 0.0
+        if pair_distance < 0:
+            raise ValueError(f"INPUT.UNLABELED_PAIR_DISTANCE must be >= 0, got {pair_distance}")
+        if pair_distance and clip_length > 1:
+            raise ValueError(
+                "INPUT.UNLABELED_PAIR_DISTANCE > 0 pairs single frames; it cannot be combined "
+                f"with clips (INPUT.CLIP.LENGTH {clip_length})"
+            )
+        self.pair_distance = int(pair_distance) if is_train else 0
+        self._warned_pairless_stream = False
 
     @classmethod
     def from_config(cls, cfg, is_train: bool = True):
@@ -143,6 +192,9 @@ class I2VDatasetMapper:
             "pad_to_size": tuple(crop.SIZE) if pad else None,
             "clip_length": cfg.INPUT.CLIP.LENGTH,
             "clip_stride": cfg.INPUT.CLIP.STRIDE,
+            "still_motion": cfg.INPUT.CLIP.STILL_MOTION,
+            "video_augmentations": build_video_augmentations(cfg) if is_train else [],
+            "pair_distance": cfg.INPUT.UNLABELED_PAIR_DISTANCE,
         }
 
     # ---- reading: one path for images, frame files, encoded videos and clips of them ---------
@@ -160,17 +212,26 @@ class I2VDatasetMapper:
         return [image] * self.clip_length, [label] * self.clip_length, (self.clip_length - 1) // 2
 
     def _read_video(self, d: dict):
-        """Frames of an encoded video; only the dict's own frame can have a label."""
-        if "frame_index" not in d:
-            d["frame_index"] = sample_frame_index(d)
-        indices, key = clip_frame_indices(
-            d["frame_index"], d["num_frames"], self.clip_length, self.clip_stride
-        )
-        try:
-            frames = read_frames(d["video_file"], indices)
-        except VideoReadError as err:
-            logger.warning("%s", err)
-            return None
+        """Frames of an encoded video; only the dict's own frame can have a label.
+
+        A frame the unlabeled video stream decoded already (``video_stream.py``) comes as
+        "video_frame" (RGB, maybe scaled down) with its "frame_index", and is taken as is.
+        """
+        if "video_frame" in d:
+            if self.clip_length != 1:
+                raise ValueError("A pre-decoded 'video_frame' is a single frame; clips read files")
+            frames, indices, key = [d.pop("video_frame")], [d["frame_index"]], 0
+        else:
+            if "frame_index" not in d:
+                d["frame_index"] = sample_frame_index(d)
+            indices, key = clip_frame_indices(
+                d["frame_index"], d["num_frames"], self.clip_length, self.clip_stride
+            )
+            try:
+                frames = read_frames(d["video_file"], indices)
+            except VideoReadError as err:
+                report_skip(err.path, indices, err.reason)
+                return None
         if self.image_format == "BGR":
             frames = [f[:, :, ::-1].copy() for f in frames]
         if self.clip_length > 1:
@@ -235,6 +296,63 @@ class I2VDatasetMapper:
             )
         return label
 
+    # ---- temporal pairs of unlabeled video frames ----------------------------------------------
+
+    def _wants_pair(self, d: dict) -> bool:
+        """Training with a pair distance, an unlabeled sample, and a frame of a video (encoded, or
+        a frame file of a sequence); still images get no pair."""
+        is_video = "video_file" in d or "video_id" in d
+        return self.pair_distance > 0 and "sem_seg_file_name" not in d and is_video
+
+    def _read_pair(self, d: dict):
+        """Frames t and ``pair_frame_index(t)`` of an unlabeled video sample: (frames, labels,
+        position of t). Sets "pair_frame_index".
+
+        Which frames, not how they are decoded: frames a stream decoded already come as
+        "video_frame" and "pair_video_frame" (with "frame_index" and "pair_frame_index") and are
+        taken as they are. Otherwise the pair is read as a clip of 2 frames ``pair_distance``
+        apart through the same reading path as clips (``_read_frames`` with that length and
+        stride), from an encoded video or a sequence folder alike; a stream's lone "video_frame"
+        is then dropped and the video read again (correct, but one more seek per sample).
+        """
+        if "video_frame" in d and "pair_video_frame" in d:
+            frames = [d.pop("video_frame"), d.pop("pair_video_frame")]
+            if self.image_format == "BGR":
+                frames = [f[:, :, ::-1].copy() for f in frames]
+            if "pair_frame_index" not in d:
+                raise ValueError("A 'pair_video_frame' needs its 'pair_frame_index'")
+            return frames, [None, None], 0
+        if d.pop("video_frame", None) is not None and not self._warned_pairless_stream:
+            logger.warning(
+                "The unlabeled stream decoded single frames but INPUT.UNLABELED_PAIR_DISTANCE is "
+                "%d: every pair is read again from its video file.",
+                self.pair_distance,
+            )
+            self._warned_pairless_stream = True
+        # The clip geometry is read from clip_length / clip_stride: a pair is a 2-frame clip.
+        reader = copy.copy(self)
+        reader.clip_length, reader.clip_stride = 2, self.pair_distance
+        read = reader._read_frames(d)
+        if read is None:
+            return None
+        frames, labels, key = read
+        indices = d.pop("clip_frame_indices")
+        d["pair_frame_index"] = indices[1 - key]
+        return frames, labels, key
+
+    def _sample_transforms(self, d: dict, frame: np.ndarray, label) -> T.TransformList:
+        """One augmentation per sample (clip, pair), sampled on the dict's own frame so that
+        data-dependent ones such as the category-area crop see its label, and then applied to
+        every frame and label alike: the geometric augmentations, the video-like ones for the
+        "image" domain, then the padding."""
+        aug_input = T.AugInput(frame, sem_seg=label)
+        transforms = self.augmentations(aug_input)
+        if self.video_augmentations is not None and d["domain"] == "image":
+            transforms = transforms + self.video_augmentations(aug_input)
+        if self.padding is not None:
+            transforms = transforms + self.padding(aug_input)
+        return transforms
+
     # ---- mapping --------------------------------------------------------------------------------
 
     def __call__(self, dataset_dict: dict) -> dict | None:
@@ -244,10 +362,14 @@ class I2VDatasetMapper:
                 f"Dataset dict for {d.get('file_name', d.get('video_file'))} has domain "
                 f"{d.get('domain')!r}; every sample needs 'domain' in {DOMAINS}"
             )
-        read = self._read_frames(d)
+        pair = self._wants_pair(d)
+        read = self._read_pair(d) if pair else self._read_frames(d)
         if read is None:
             return None
         frames, labels, key = read
+        still = "video_file" not in d and not ("video_id" in d and self.clip_length > 1)
+        if still and self.clip_length > 1:
+            frames, labels = move_still_clip(frames, labels, self.still_motion)
         sizes = {f.shape[:2] for f in frames}
         if len(sizes) > 1:
             raise ValueError(
@@ -257,15 +379,22 @@ class I2VDatasetMapper:
         d.setdefault("height", frames[key].shape[0])
         d.setdefault("width", frames[key].shape[1])
         labeled = any(label is not None for label in labels)
-        # One augmentation per clip: sampled on the dict's own frame (so data-dependent ones such
-        # as the category-area crop see its label), then applied to every frame and label alike.
-        transforms = self.augmentations(T.AugInput(frames[key], sem_seg=labels[key]))
+        transforms = self._sample_transforms(d, frames[key], labels[key])
         images, targets = [], []
         for frame, label in zip(frames, labels):
             if labeled and label is None:
                 label = np.full(frame.shape[:2], self.ignore_label, dtype=np.uint8)
             images.append(np.ascontiguousarray(transforms.apply_image(frame).transpose(2, 0, 1)))
             targets.append(transforms.apply_segmentation(label) if labeled else None)
+        if not labeled and self.padding is not None:
+            # Which pixels are frame and which are padding: losses on unlabeled predictions
+            # (entropy, pseudo-labels) leave the padding out.
+            ones = np.ones(frames[key].shape[:2], dtype=np.uint8)
+            d["valid"] = torch.as_tensor(transforms.apply_segmentation(ones) == 1)
+        if pair:
+            d["image"] = torch.as_tensor(images[key])
+            d["pair_image"] = torch.as_tensor(images[1 - key])
+            return d
         # The time axis exists only for clips: a single frame gives (3, H, W) and (H, W).
         if self.clip_length == 1:
             d["image"] = torch.as_tensor(images[0])

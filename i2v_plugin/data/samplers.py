@@ -15,6 +15,8 @@ import torch
 from detectron2.data.samplers import TrainingSampler
 from torch.utils.data import Dataset
 
+from .skips import SKIPPED_KEY
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,8 +40,9 @@ class ResumableTrainingSampler(TrainingSampler):
 class SeededMapDataset(Dataset):
     """Maps ``(position, index)`` keys with RNGs seeded from ``(seed, position)``.
 
-    A mapper may return None for a sample it cannot read (e.g. a corrupt video); another index,
-    chosen from the same seeded RNG, is tried instead, and the failure is logged.
+    A mapper may return None for a sample it cannot read (e.g. a corrupt video; the mapper
+    reports the file, see ``skips.py``); another index, chosen from the same seeded RNG, is tried
+    instead. Every mapped sample carries ``SKIPPED_KEY``: the failed tries before it.
     """
 
     def __init__(self, dataset, mapper, seed: int, max_retries: int = 20):
@@ -64,11 +67,12 @@ class SeededMapDataset(Dataset):
         random.seed(rng_seed)
         np.random.seed(rng_seed)
         torch.manual_seed(rng_seed)
-        for _ in range(self.max_retries + 1):
+        for failures in range(self.max_retries + 1):
             mapped = self.mapper(self.dataset[index])
             if mapped is not None:
+                mapped[SKIPPED_KEY] = failures
                 return mapped
-            logger.warning("Skipping unreadable sample %d; drawing another one.", index)
+            logger.debug("Sample %d could not be read; drawing another one.", index)
             index = random.randrange(len(self.dataset))
         raise RuntimeError(
             f"{self.max_retries + 1} samples in a row could not be read; last index {index}. "

@@ -3,7 +3,9 @@
 Frames are always HxWx3 uint8 RGB numpy arrays. Frame ``i`` of a stream is the one whose
 presentation time is ``i / fps`` after the stream start; ``read_frames`` seeks to the keyframe
 before the first wanted frame and checks every decoded frame's timestamp, so it never returns a
-neighbouring frame by mistake.
+neighbouring frame by mistake. ``iter_gop_frames`` decodes many chosen frames of one group of
+pictures (GOP) for the price of one seek: the unlabeled video stream (``video_stream.py``) is
+built on it.
 """
 
 import os
@@ -13,6 +15,7 @@ from fractions import Fraction
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..utils.atomic import atomic_path
 
@@ -105,6 +108,8 @@ def write_video(
     crf: int = 23,
     pix_fmt: str = "yuv420p",
     deterministic: bool = True,
+    options: dict[str, str] | None = None,
+    faststart: bool = False,
 ) -> None:
     """Encode RGB frames into a video file, atomically and deterministically.
 
@@ -125,6 +130,10 @@ def write_video(
             read uninitialised memory on small frames, so even single-threaded encodes of the
             same frames can differ between runs; the C code is exact and CPU-independent but
             about 3-5x slower. Other encoders are deterministic single-threaded already.
+        options: extra encoder options, e.g. ``{"g": "250", "preset": "veryfast"}`` for x264's
+            keyframe interval and speed preset; they override the defaults above.
+        faststart: for .mp4 / .mov, put the index (moov atom) before the frame data, as web
+            videos do, so that a player can start before the end of the file arrives.
     Raises:
         ValueError naming the file for an unknown extension, bad fps, no frames, or frames of the
         wrong shape/dtype/size.
@@ -141,19 +150,33 @@ def write_video(
     codec = codec or CODEC_BY_EXTENSION[extension]
     rate = Fraction(fps).limit_denominator(100_000)
 
-    options = {**_quality_options(codec, crf), "threads": "1", "flags": "+bitexact"}
+    encoder_options = {**_quality_options(codec, crf), "threads": "1", "flags": "+bitexact"}
     if deterministic and codec == "libx264":
-        options["x264-params"] = "asm=0"
+        encoder_options["x264-params"] = "asm=0"
+    encoder_options.update(options or {})
+    # bitexact keeps version strings and random ids (Matroska) out of the file.
+    container_options = {"fflags": "+bitexact"}
+    if faststart and extension in (".mp4", ".mov"):
+        container_options["movflags"] = "+faststart"
     with atomic_path(path) as tmp_path:
         _encode(
-            tmp_path, _FORMAT_BY_EXTENSION[extension], frames, rate, codec, options, pix_fmt, path
+            tmp_path,
+            _FORMAT_BY_EXTENSION[extension],
+            container_options,
+            frames,
+            rate,
+            codec,
+            encoder_options,
+            pix_fmt,
+            path,
         )
 
 
-def _encode(tmp_path, container_format, frames, rate, codec, options, pix_fmt, path) -> None:
-    # bitexact keeps version strings and random ids (Matroska) out of the file.
+def _encode(
+    tmp_path, container_format, container_options, frames, rate, codec, options, pix_fmt, path
+) -> None:
     with av.open(
-        tmp_path, "w", format=container_format, container_options={"fflags": "+bitexact"}
+        tmp_path, "w", format=container_format, container_options=container_options
     ) as container:
         stream = None
         size = None
@@ -333,3 +356,158 @@ def read_frames(path, indices: Sequence[int]) -> list[np.ndarray]:
             path, f"frame {missing[0]} could not be decoded (stream ended or is damaged)"
         )
     return [found[int(i)] for i in indices]
+
+
+def fit_size(width: int, height: int, short_edge: int, long_edge: int) -> tuple[int, int]:
+    """The size (width, height) a frame is scaled down to so that its short edge is at most
+    ``short_edge`` and its long edge at most ``long_edge`` (0: no bound); aspect ratio kept,
+    never scaled up."""
+    scale = 1.0
+    if short_edge > 0:
+        scale = min(scale, short_edge / min(width, height))
+    if long_edge > 0:
+        scale = min(scale, long_edge / max(width, height))
+    if scale >= 1.0:
+        return width, height
+    return max(1, int(width * scale + 0.5)), max(1, int(height * scale + 0.5))
+
+
+def _gop_packets(container, stream, clock, frame_index: int, path: str):
+    """Demux (without decoding) the group of pictures (GOP) that holds ``frame_index``.
+
+    Returns (packets in decode order, the frame index of each packet, the keyframe's index). The
+    GOP runs from a keyframe to the packet before the next keyframe, or to the last packet the
+    file holds: a packet marked corrupt (e.g. cut short by a truncated download) ends it.
+    """
+    for target in (frame_index, 0):  # some demuxers overshoot a backward seek: then seek home
+        container.seek(clock.pts_of(target), stream=stream, backward=True, any_frame=False)
+        packets, indices, key_index = [], [], None
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue  # the end-of-stream marker
+            if packet.is_corrupt:
+                break
+            timestamp = packet.pts if packet.pts is not None else packet.dts
+            if timestamp is None:
+                raise VideoReadError(path, "packet without a timestamp; cannot index frames")
+            index = clock.index_of(timestamp)
+            if packet.is_keyframe:
+                if packets and max(indices) >= frame_index:
+                    break  # the next GOP starts: ours is complete
+                packets, indices, key_index = [], [], index  # (re)start at this keyframe
+            elif key_index is None:
+                continue  # data before the first keyframe cannot be decoded alone
+            packets.append(packet)
+            indices.append(index)
+        if key_index is not None and key_index <= frame_index:
+            return packets, indices, key_index
+    raise VideoReadError(path, f"no keyframe at or before frame {frame_index}")
+
+
+def iter_gop_frames(path, frame_index: int, choose, short_edge: int = 0, long_edge: int = 0):
+    """Decode chosen frames of the group of pictures (GOP) that holds ``frame_index``, paying
+    for one keyframe seek and at most one GOP of decoding however many frames are chosen.
+
+    Seeks to the keyframe at or before ``frame_index`` and demuxes, without decoding, the GOP's
+    packets (up to the next keyframe). ``choose`` sees the GOP's frame indices and returns the
+    ones to decode. Then only what those frames need is decoded: packets of unchosen frames are
+    decoded with ``skip_frame="NONREF"``, so a frame no other frame refers to (about half of
+    x264's frames) costs nothing; decoding stops once the last chosen frame is out; only chosen
+    frames are converted to RGB. The decoder runs on one thread (one core per loader worker).
+
+    Frames of a GOP are those with a presentation time at or after its keyframe (with open GOPs,
+    leading pictures that refer to the previous GOP are left out). A file cut short (header
+    fine, data missing) has GOPs that end early; frames past the end are in no GOP.
+
+    Args:
+        path: the video file.
+        frame_index: a frame of the wanted GOP; it must be in the file's data.
+        choose: ``choose(gop_indices)`` -> the indices to decode (a subset of ``gop_indices``,
+            which are sorted and start at the keyframe's index).
+        short_edge, long_edge: scale frames down (on the YUV planes, bilinear, before the RGB
+            conversion) so that their edges are at most these sizes (``fit_size``); 0: no bound.
+    Yields:
+        (frame index, HxWx3 uint8 RGB array) for each chosen frame, in presentation order.
+    Raises:
+        VideoReadError naming the file and frame when the file cannot be opened, ``frame_index``
+        is not in the file's data (e.g. a truncated file), or a chosen frame cannot be decoded
+        (then after the frames decoded before it were yielded).
+    """
+    path = os.fspath(path)
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        codec = stream.codec_context
+        codec.thread_count = 1
+        clock = _FrameClock(stream, _frame_rate(stream))
+        if clock.fps <= 0:
+            raise VideoReadError(path, "the video stream has no frame rate")
+        packets, indices, key_index = _gop_packets(container, stream, clock, frame_index, path)
+        gop = sorted({i for i in indices if i >= key_index})
+        if frame_index not in gop:
+            raise VideoReadError(
+                path, f"frame {frame_index} is not in the file's data (truncated or damaged?)"
+            )
+        wanted = {int(i) for i in choose(gop)}
+        if not wanted <= set(gop):
+            raise ValueError(f"iter_gop_frames({path}): chose frames outside the GOP {gop}")
+        yield from _decode_chosen(
+            codec, packets, indices, clock, wanted, (short_edge, long_edge), path
+        )
+    except av.error.FFmpegError as err:
+        raise VideoReadError(path, f"decoding failed near frame {frame_index} ({err})") from err
+    finally:
+        container.close()
+
+
+def decode_gop(
+    path, frame_index: int, choose, short_edge: int = 0, long_edge: int = 0
+) -> dict[int, np.ndarray]:
+    """``iter_gop_frames`` collected into {frame index: RGB array}."""
+    return dict(iter_gop_frames(path, frame_index, choose, short_edge, long_edge))
+
+
+class _RGBConverter:
+    """Frame -> RGB array, optionally scaled down. Scaling happens on the YUV planes before the
+    colour conversion (fewer bytes per pixel, so about 3x cheaper than scaling RGB); each step
+    keeps its own swscale context, built once per GOP instead of once per frame."""
+
+    def __init__(self, short_edge: int, long_edge: int):
+        self.bounds = (short_edge, long_edge)
+        self.scaler = VideoReformatter()
+        self.to_rgb = VideoReformatter()
+
+    def __call__(self, frame) -> np.ndarray:
+        width, height = fit_size(frame.width, frame.height, *self.bounds)
+        if (width, height) != (frame.width, frame.height):
+            frame = self.scaler.reformat(
+                frame, width=width, height=height, interpolation="BILINEAR"
+            )
+        return self.to_rgb.reformat(frame, format="rgb24").to_ndarray()
+
+
+def _decode_chosen(codec, packets, indices, clock, wanted: set[int], bounds, path):
+    """Yield (index, RGB array) of the ``wanted`` frames among the decoded ``packets``."""
+    convert = _RGBConverter(*bounds)
+    done: set[int] = set()
+
+    def chosen(frames):
+        for frame in frames:
+            if frame.pts is None:
+                raise VideoReadError(path, "decoded frame without a timestamp; cannot index it")
+            index = clock.index_of(frame.pts)
+            if index in wanted and index not in done:
+                done.add(index)
+                yield index, convert(frame)
+
+    for packet, index in zip(packets, indices):
+        # Read by the decoder per packet: an unwanted frame is skipped unless others refer to it.
+        codec.skip_frame = "DEFAULT" if index in wanted else "NONREF"
+        yield from chosen(codec.decode(packet))
+        if len(done) == len(wanted):
+            return
+    codec.skip_frame = "DEFAULT"
+    yield from chosen(codec.decode(None))  # frames the decoder still holds (B-frame reordering)
+    missing = sorted(wanted - done)
+    if missing:
+        raise VideoReadError(path, f"frame {missing[0]} could not be decoded (damaged data?)")

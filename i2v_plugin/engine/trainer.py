@@ -14,6 +14,7 @@ from detectron2.engine import (
     TrainerBase,
     create_ddp_model,
 )
+from detectron2.engine import hooks as d2_hooks
 from detectron2.evaluation import DatasetEvaluators, SemSegEvaluator
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver import get_default_optimizer_params
@@ -23,8 +24,10 @@ from detectron2.utils.logger import setup_logger
 
 from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
+from ..data.loader import build_unlabeled_stream, load_dataset_dicts
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
 from ..modeling.adversarial.build import adversarial_enabled
+from .adabn import AdaBNHook
 from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
 from .hooks import StepSeedHook
@@ -169,7 +172,26 @@ class I2VTrainer(DefaultTrainer):
         if adversarial_enabled(self.cfg) and self.cfg.MODEL.I2V.HEALTH_WINDOW > 0:
             self.health = DiscriminatorHealthHook(self.cfg.MODEL.I2V.HEALTH_WINDOW)
             hooks.append(self.health)
+        if self.cfg.TEST.ADABN.ENABLED:
+            if not self.cfg.DATASETS.TRAIN_UNLABELED:
+                raise ValueError("TEST.ADABN needs target frames: set DATASETS.TRAIN_UNLABELED")
+            # Before the final checkpoint and evaluation, so that both use target statistics.
+            stops = (d2_hooks.PeriodicCheckpointer, d2_hooks.EvalHook)
+            index = next((i for i, h in enumerate(hooks) if isinstance(h, stops)), len(hooks))
+            hooks.insert(
+                index, AdaBNHook(self.model, self.build_adabn_loader, self.cfg.TEST.ADABN.NUM_ITER)
+            )
         return hooks
+
+    def build_adabn_loader(self):
+        """Batches of unlabeled target frames for ``TEST.ADABN``: ``DATASETS.TRAIN_UNLABELED``
+        read as the unlabeled training stream reads it (same mapper and augmentations), from its
+        own seed."""
+        cfg = self.cfg
+        dicts = load_dataset_dicts(cfg.DATASETS.TRAIN_UNLABELED, "DATASETS.TRAIN_UNLABELED, AdaBN")
+        dicts = [{k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in dicts]
+        seed = (cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()) + 2
+        return build_unlabeled_stream(cfg, dicts, I2VDatasetMapper(cfg, is_train=True), seed)
 
     def discriminator_report(self) -> dict:
         """Health of every discriminator at the end of training (``DiscriminatorHealthHook``);

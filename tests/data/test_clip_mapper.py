@@ -4,6 +4,7 @@ unlabeled neighbours as ignore, and the T = 1 path unchanged."""
 
 import numpy as np
 import pytest
+import torch
 from conftest import tiny_cfg
 from detectron2.data import DatasetCatalog
 from detectron2.data import detection_utils as utils
@@ -179,3 +180,30 @@ def test_length_one_keeps_the_image_path(synth_root):
     out = mapper(length=1)(d)
     assert out["image"].shape == (3, 64, 64) and out["sem_seg"].shape == (64, 64)
     assert "clip_key_index" not in out
+
+
+def test_copies_of_a_still_image_get_their_own_camera_motion(synth_root):
+    d = DatasetCatalog.get("i2v_synth_images_train")[0]
+    np.random.seed(0)
+    out = mapper(length=4, still_motion=0.1)(d)
+    frames, labels = out["image"].numpy(), out["sem_seg"].numpy()
+    assert frames.shape == (4, 3, 64, 64) and labels.shape == (4, 64, 64)
+    assert not any(np.array_equal(frames[0], frames[t]) for t in (1, 2, 3))
+    # The view never leaves the image: no invented border, every label still a real class.
+    assert set(np.unique(labels)) <= set(np.unique(out["sem_seg"].numpy()[0])) | {0}
+    assert not (labels == 255).any()
+    # Each label moved with its own frame: the object's pixels are where that frame shows it.
+    for t in range(4):
+        bright = frames[t].max(axis=0) > 128
+        inside = labels[t] > 0
+        assert (bright == inside).mean() > 0.9
+
+
+def test_videos_and_evaluation_are_never_moved(synth_root):
+    d, _ = frame_dict(frame=2)
+    moved = mapper(length=3, still_motion=0.2)(d)
+    plain = mapper(length=3)(d)
+    assert torch.equal(moved["image"], plain["image"])
+    cfg = tiny_cfg("configs/synthetic/video_swin_spatial.yaml")
+    assert cfg.INPUT.CLIP.STILL_MOTION > 0
+    assert I2VDatasetMapper(cfg, is_train=False).still_motion == 0.0

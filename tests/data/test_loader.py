@@ -48,3 +48,27 @@ def test_stream_content_does_not_depend_on_worker_count(workers):
 
 def test_different_seeds_give_different_streams():
     assert take(stream("s", 20, 4, seed=1), 2) != take(stream("s", 20, 4, seed=2), 2)
+
+
+def flaky_mapper(d):
+    """Unreadable for odd indices (as a corrupt video is), else the dict."""
+    return None if d["index"] % 2 else dict(d)
+
+
+def test_skipped_samples_are_counted_per_step_in_the_event_storage():
+    from detectron2.utils.events import EventStorage
+
+    flaky = TrainStream(
+        [{"stream": "u", "index": i} for i in range(10)], flaky_mapper, 4, num_workers=0, seed=0
+    )
+    loader = TwoStreamLoader(stream("labeled", 7, 3), flaky)
+    with EventStorage(0) as storage:
+        batches = []
+        for batch in itertools.islice(iter(loader), 5):
+            batches.append(batch)
+            skipped = sum(s["skipped_samples"] for s in batch)
+            assert storage.history("i2v/skipped_samples").latest() == skipped
+            storage.iter += 1
+    assert all(s["index"] % 2 == 0 for b in batches for s in b[3:])
+    assert loader.skipped_samples == sum(s["skipped_samples"] for b in batches for s in b) > 0
+    take(loader, 1)  # outside training: nothing to record into, no error

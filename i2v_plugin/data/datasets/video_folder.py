@@ -4,7 +4,9 @@ Loading a folder dataset brings its index up to date (``i2v_plugin.data.video_in
 or changed files are probed) and returns one dict per readable video; the mapper then decodes one
 frame at a random time step of ``SAMPLE_FPS``. Unreadable files are skipped and counted.
 
-Predefined: ytbb_videos_train over ``$DETECTRON2_DATASETS/ytbb/videos``.
+Predefined: ytbb_videos_train over ``$DETECTRON2_DATASETS/ytbb/videos``. Any other folder can be
+named in a config without Python: ``DATASETS.TRAIN_UNLABELED ("video_folder:/data/videos",)``
+(``resolve_video_folder_name``).
 """
 
 import os
@@ -16,6 +18,8 @@ from .classes import DEFAULT_SHARED_CLASSES
 
 PREPARE_COMMAND = "python datasets/prepare_video_index.py"
 SAMPLE_FPS = 30.0
+# Dataset names "video_folder:<path>" stand for the folder of videos at <path>.
+VIDEO_FOLDER_PREFIX = "video_folder:"
 
 
 def video_dict(folder: str, entry: dict, sample_fps: float = SAMPLE_FPS) -> dict:
@@ -79,6 +83,27 @@ def register_video_folder(
     DatasetCatalog.register(name, lambda f=folder, i=index_path: load_video_folder(f, index_path=i))
     meta = {"stuff_classes": list(DEFAULT_SHARED_CLASSES), "ignore_label": 255}
     MetadataCatalog.get(name).set(**{**meta, **(metadata or {})})
+
+
+def resolve_video_folder_name(name: str) -> bool:
+    """Register the dataset ``video_folder:<path>`` on first use (other names are left alone).
+
+    ``<path>`` may use ``~`` and environment variables (``$DETECTRON2_DATASETS/ytbb/videos``); a
+    relative path is relative to the current directory. Returns whether ``name`` is such a name.
+    Raises FileNotFoundError naming the folder when it does not exist.
+    """
+    if not name.startswith(VIDEO_FOLDER_PREFIX):
+        return False
+    if name not in DatasetCatalog:
+        raw = name[len(VIDEO_FOLDER_PREFIX) :]
+        folder = os.path.abspath(os.path.expandvars(os.path.expanduser(raw)))
+        if not raw or not os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"Dataset {name!r}: video folder {folder!r} not found (expected "
+                f"{VIDEO_FOLDER_PREFIX}<path to a folder of .mp4/.webm/.mkv/.avi files>)"
+            )
+        register_video_folder(name, folder)
+    return True
 
 
 # name -> folder under the datasets root

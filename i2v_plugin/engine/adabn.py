@@ -1,0 +1,91 @@
+"""AdaBN (Li et al., 2016): target-domain BatchNorm statistics at test time (``TEST.ADABN``).
+
+After the last training iteration, and so before the final checkpoint and the final evaluation,
+every BatchNorm layer of the backbone and the head gets running statistics re-estimated on
+unlabeled target frames (``DATASETS.TRAIN_UNLABELED``, read and augmented as in training). It is
+Detectron2's ``PreciseBN`` hook (fvcore's ``update_bn_stats``: the true average of per-batch
+statistics over ``NUM_ITER`` batches) over a pass that needs no labels: the model's training
+forward needs labeled samples, so the hook runs ``segment_frames`` (backbone and head in train
+mode, no loss). Layers outside that pass (discriminators, the EMA teacher) are not touched.
+With several processes the estimates of all processes are averaged, so every process evaluates
+and saves the same statistics.
+"""
+
+import logging
+
+import torch
+from detectron2.engine.hooks import PreciseBN
+from detectron2.utils import comm
+from fvcore.nn.precise_bn import get_bn_modules
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+logger = logging.getLogger(__name__)
+
+
+class TargetFramesPass(nn.Module):
+    """Backbone and head of an ``I2VSemanticSegmentor`` as one module whose forward takes a
+    batch of mapper outputs (labels not needed) and returns per-frame logits."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        if isinstance(model, DistributedDataParallel):
+            model = model.module
+        self.backbone = model.backbone
+        self.sem_seg_head = model.sem_seg_head
+        # A bound method, not a submodule: only backbone and head are this module's layers.
+        self._segment_frames = model.segment_frames
+
+    def forward(self, batched_inputs: list[dict]) -> torch.Tensor:
+        return self._segment_frames(batched_inputs)
+
+
+class _LazyLoader:
+    """An iterable that builds its loader on first use (the target frames are read only if the
+    hook runs)."""
+
+    def __init__(self, build):
+        self._build = build
+
+    def __iter__(self):
+        return iter(self._build())
+
+
+class AdaBNHook(PreciseBN):
+    """Re-estimate BatchNorm statistics on target frames once, after the last iteration.
+
+    Insert it before the ``PeriodicCheckpointer`` and the ``EvalHook``: ``model_final.pth`` then
+    holds the target statistics, and the final evaluation uses them. Logs ``i2v/adabn/mean_shift``
+    (mean over layers of |new - old running mean| / old running std).
+    """
+
+    def __init__(self, model: nn.Module, build_loader, num_iter: int):
+        """
+        Args:
+            model: the trained model (or its DDP wrapper).
+            build_loader: () -> iterable of batches (lists of mapper outputs) of target frames.
+            num_iter: batches to average over (``TEST.ADABN.NUM_ITER``).
+        """
+        self._frames_pass = TargetFramesPass(model)
+        super().__init__(0, self._frames_pass, _LazyLoader(build_loader), num_iter)
+
+    def update_stats(self):
+        if self._disabled:
+            return
+        layers = get_bn_modules(self._frames_pass)
+        before = [(bn.running_mean.clone(), bn.running_var.clone()) for bn in layers]
+        super().update_stats()
+        if comm.get_world_size() > 1:
+            for bn in layers:
+                for buffer in (bn.running_mean, bn.running_var):
+                    torch.distributed.all_reduce(buffer)
+                    buffer /= comm.get_world_size()
+        shifts = [
+            ((bn.running_mean - mean).abs() / (var + bn.eps).sqrt()).mean()
+            for bn, (mean, var) in zip(layers, before)
+        ]
+        shift = float(torch.stack(shifts).mean())
+        logger.info(
+            "AdaBN: %d BatchNorm layers re-estimated (mean shift %.3f std).", len(layers), shift
+        )
+        self.trainer.storage.put_scalar("i2v/adabn/mean_shift", shift, smoothing_hint=False)
