@@ -33,10 +33,6 @@ SMALL_RUN = [
 UPERNET_RUN = ["SOLVER.IMS_PER_BATCH_LABELED", "2"]
 # The joint-labeled rows draw each labeled dataset from its own stream: 1 image + 1 frame here.
 JOINT_RUN = ["DATASETS.TRAIN_SAMPLES_PER_STEP", "(1, 1)", "SOLVER.IMS_PER_BATCH_LABELED", "2"]
-TRAIN_SAMPLES_PENDING = (
-    "DATASETS.TRAIN_SAMPLES_PER_STEP is not implemented in the loader yet: the labeled batch is "
-    "drawn from one stream over both datasets, so it need not hold 1 image + 1 frame"
-)
 # Draws a few training batches of a config and prints each batch's domains, as JSON.
 BATCH_DOMAINS = """
 import json, sys
@@ -92,11 +88,7 @@ def paper_env(tmp_path_factory):
         ("configs/deeplab_r101_global_davis.yaml", []),
         # Table 4's rows are tested on DAVIS val and COCO-Stuff val, each with its own evaluator.
         ("configs/paper/table4_transformer_source_only.yaml", UPERNET_RUN),
-        pytest.param(
-            "configs/paper/table2_coco_davis_labeled_clustered.yaml",
-            JOINT_RUN,
-            marks=pytest.mark.xfail(strict=False, reason=TRAIN_SAMPLES_PENDING),
-        ),
+        ("configs/paper/table2_coco_davis_labeled_clustered.yaml", JOINT_RUN),
     ],
     ids=[
         "swin_clustered",

@@ -2,10 +2,14 @@
 """Measure speed figures of i2v_plugin and write them as JSON (one run, one machine).
 
   python tools/benchmark.py --suite train --out bench.json
-      ratio_spatial / ratio_clustered / ratio_global (step time vs source-only, synthetic config)
-      kmeans_speedup / kmeans_inertia_rel (torch K-means vs scikit-learn, 768 maps of 56x56)
+      ratio_spatial / ratio_clustered / ratio_global / ratio_self_training_temporal (step time vs
+      source-only, synthetic configs); kmeans_speedup / kmeans_inertia_rel (torch K-means vs
+      scikit-learn n_init=1 on 768 blob maps of 56x56) and kmeans_real_* (the same on real-like
+      maps: a Swin-T patch embedding of benchmark frames)
   python tools/benchmark.py --suite data --out data.json
-      video_frames_per_s / data_vs_train (unlabeled video stream vs the clustered step's need),
+      youtube_frames_per_s_per_worker / single_seek_frames_per_s (the unlabeled video stream vs
+      one seek per frame on generated 1280x720 GOP-250 H.264 videos), video_frames_per_s /
+      data_vs_train (the toy stream vs the clustered step's need; also at paper size),
       index_videos_per_s / index_reload_s (video-folder index build and reload)
   python tools/benchmark.py --suite predict --out predict.json [--device cuda]
                             [--config configs/swin_clustered.yaml] [--frame-size 0]

@@ -33,12 +33,14 @@ def main(args):
         trainer = I2VTrainer(cfg)
         trainer.resume_or_load(resume=args.resume)
         results = trainer.train()
+        data = trainer.data_report()  # every process takes part
         if comm.is_main_process():
             save_final_results(
                 cfg,
                 results,
                 cfg.SOLVER.MAX_ITER,
                 discriminators=trainer.discriminator_report(),
+                data=data,
             )
     if comm.is_main_process() and results:
         print(format_results_table(results), flush=True)

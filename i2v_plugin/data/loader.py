@@ -72,9 +72,12 @@ class TwoStreamLoader:
     def __init__(self, labeled, unlabeled=None):
         """
         Args:
-            labeled, unlabeled: ``TrainStream`` or ``VideoTrainStream`` (unlabeled may be None).
+            labeled: a ``TrainStream``, or a list of them (one per labeled dataset,
+                ``DATASETS.TRAIN_SAMPLES_PER_STEP``), concatenated in that order.
+            unlabeled: ``TrainStream`` or ``VideoTrainStream``, or None.
         """
-        self.streams = [s for s in (labeled, unlabeled) if s is not None]
+        labeled = list(labeled) if isinstance(labeled, (list, tuple)) else [labeled]
+        self.streams = [s for s in (*labeled, unlabeled) if s is not None]
         self.skipped_samples = 0
 
     def set_start_iter(self, start_iter: int) -> None:
@@ -185,13 +188,51 @@ def build_unlabeled_stream(cfg, dicts: list[dict], mapper, seed: int):
     return VideoTrainStream(dataset, workers)
 
 
+def build_labeled_streams(cfg, mapper, per_dataset: list[list[dict]]) -> list[TrainStream]:
+    """The labeled stream(s): one over all of ``DATASETS.TRAIN`` with
+    ``SOLVER.IMS_PER_BATCH_LABELED`` samples per step, or, with
+    ``DATASETS.TRAIN_SAMPLES_PER_STEP``, one per dataset with its own count (the paper's joint
+    batches: 4 labeled images + 4 labeled frames every step, whatever the datasets' sizes).
+
+    Args:
+        per_dataset: the dicts of each ``DATASETS.TRAIN`` dataset, in order.
+    """
+    names, counts = list(cfg.DATASETS.TRAIN), list(cfg.DATASETS.TRAIN_SAMPLES_PER_STEP)
+    workers = cfg.DATALOADER.NUM_WORKERS
+    total = cfg.SOLVER.IMS_PER_BATCH_LABELED
+    if not counts:
+        dicts = [d for items in per_dataset for d in items]
+        return [TrainStream(dicts, mapper, total, workers, _stream_seed(cfg, 0))]
+    world = comm.get_world_size()
+    if len(counts) != len(names) or sum(counts) != total or min(counts) < 1:
+        raise ValueError(
+            f"DATASETS.TRAIN_SAMPLES_PER_STEP {tuple(counts)} must give one count >= 1 per "
+            f"DATASETS.TRAIN dataset {tuple(names)}, summing to SOLVER.IMS_PER_BATCH_LABELED "
+            f"({total})"
+        )
+    if any(count % world for count in counts):
+        raise ValueError(
+            f"DATASETS.TRAIN_SAMPLES_PER_STEP {tuple(counts)}: every count must be a multiple of "
+            f"the number of processes ({world})"
+        )
+    streams = []
+    for index, (dicts, count) in enumerate(zip(per_dataset, counts)):
+        # The first stream keeps the single-stream seed; the others get their own.
+        offset = 0 if index == 0 else 100 + index
+        streams.append(TrainStream(dicts, mapper, count, workers, _stream_seed(cfg, offset)))
+    return streams
+
+
 def build_i2v_train_loader(cfg) -> TwoStreamLoader:
     """Build the training loader from ``cfg.DATASETS.TRAIN`` (labeled) and
     ``cfg.DATASETS.TRAIN_UNLABELED`` (used only when an adversarial loss is on)."""
     if not cfg.DATASETS.TRAIN:
         raise ValueError("DATASETS.TRAIN is empty: the segmentation loss needs labeled data.")
     mapper = I2VDatasetMapper(cfg, is_train=True)
-    labeled_dicts = load_dataset_dicts(cfg.DATASETS.TRAIN, "DATASETS.TRAIN, labeled")
+    per_dataset = [
+        load_dataset_dicts([name], "DATASETS.TRAIN, labeled") for name in cfg.DATASETS.TRAIN
+    ]
+    labeled_dicts = [d for items in per_dataset for d in items]
     missing = [d.get("file_name") for d in labeled_dicts[:1000] if "sem_seg_file_name" not in d]
     if missing:
         raise ValueError(
@@ -199,10 +240,7 @@ def build_i2v_train_loader(cfg) -> TwoStreamLoader:
             "put unlabeled datasets in DATASETS.TRAIN_UNLABELED."
         )
     check_class_count(cfg.DATASETS.TRAIN, cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES)
-    workers = cfg.DATALOADER.NUM_WORKERS
-    labeled = TrainStream(
-        labeled_dicts, mapper, cfg.SOLVER.IMS_PER_BATCH_LABELED, workers, _stream_seed(cfg, 0)
-    )
+    labeled = build_labeled_streams(cfg, mapper, per_dataset)
     if not uses_unlabeled_data(cfg):
         if cfg.DATASETS.TRAIN_UNLABELED:
             logger.info("No loss uses unlabeled data: DATASETS.TRAIN_UNLABELED is not loaded.")

@@ -47,7 +47,7 @@ row, the stream stops with an error: a mostly unreadable pool is not a normal ru
 
 Cost. A worker holds one block of mapped samples (``block_size / world size``; 1024 with the
 defaults and batch 4, about 150 MB at 224 x 224) and decodes about one GOP per window. On 720p
-H.264 with GOPs of 250 frames, the defaults (128 frames per window, 8 windows) give about 125
+H.264 with GOPs of 250 frames, the defaults (128 frames per window, 8 windows) give about 130
 mapped frames per CPU second of a worker, against 5 to 6 for one seek per frame
 (``tools/benchmark.py --suite data``). Per frame: about 40 % decoding, 20 % scaling and RGB
 conversion, 40 % the mapper's augmentations. With W workers the main process holds up to about

@@ -3,6 +3,8 @@
 from detectron2.config import get_cfg
 from detectron2.engine import default_setup
 from detectron2.projects.deeplab import add_deeplab_config
+from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
 
 from ..config import add_i2v_config
 
@@ -24,7 +26,9 @@ def build_cfg(config_file: str = "", opts=()):
 
 def setup_cfg(args):
     """Build the config from parsed ``default_argument_parser`` args and run ``default_setup``
-    (output dir, logging, config dump, seeding)."""
+    (output dir, logging, config dump, seeding). The plugin's own loggers (discriminator health,
+    skipped samples, ...) write to the same ``log.txt`` and console as Detectron2's."""
     cfg = build_cfg(args.config_file, args.opts)
     default_setup(cfg, args)
+    setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="i2v_plugin")
     return cfg

@@ -193,6 +193,12 @@ class I2VTrainer(DefaultTrainer):
         seed = (cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()) + 2
         return build_unlabeled_stream(cfg, dicts, I2VDatasetMapper(cfg, is_train=True), seed)
 
+    def data_report(self) -> dict:
+        """Skipped unlabeled samples since this run (re)started, summed over processes; a
+        collective call, so every process must make it."""
+        skipped = sum(comm.all_gather(self._trainer.data_loader.skipped_samples))
+        return {"skipped_samples": int(skipped), "counted_from_iter": int(self.start_iter)}
+
     def discriminator_report(self) -> dict:
         """Health of every discriminator at the end of training (``DiscriminatorHealthHook``);
         empty without adversarial losses."""

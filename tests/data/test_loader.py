@@ -72,3 +72,36 @@ def test_skipped_samples_are_counted_per_step_in_the_event_storage():
     assert all(s["index"] % 2 == 0 for b in batches for s in b[3:])
     assert loader.skipped_samples == sum(s["skipped_samples"] for b in batches for s in b) > 0
     take(loader, 1)  # outside training: nothing to record into, no error
+
+
+def test_several_labeled_streams_keep_their_share_in_every_step():
+    loader = TwoStreamLoader([stream("a", 7, 2), stream("b", 3, 1)], stream("u", 5, 2))
+    for batch in take(loader, 10):
+        assert [d["stream"] for d in batch] == ["a", "a", "b", "u", "u"]
+
+
+def test_joint_labeled_config_gives_images_and_labeled_frames_every_step(synth_root):
+    from conftest import tiny_cfg
+
+    from i2v_plugin.data.loader import build_i2v_train_loader
+
+    cfg = tiny_cfg(
+        "configs/synthetic/swin_joint_labeled_clustered.yaml",
+        "DATASETS.TRAIN_SAMPLES_PER_STEP", "(3, 2)",
+        "SOLVER.IMS_PER_BATCH_LABELED", "5",
+    )  # fmt: skip
+    for batch in take(build_i2v_train_loader(cfg), 4):
+        assert [d["domain"] for d in batch] == ["image"] * 3 + ["video"] * 2
+        assert all("sem_seg" in d for d in batch)  # every sample labeled, no unlabeled stream
+
+
+def test_batch_composition_that_does_not_add_up_is_refused(synth_root):
+    from conftest import tiny_cfg
+
+    from i2v_plugin.data.loader import build_i2v_train_loader
+
+    cfg = tiny_cfg(
+        "configs/synthetic/swin_joint_labeled.yaml", "DATASETS.TRAIN_SAMPLES_PER_STEP", "(3, 2)"
+    )
+    with pytest.raises(ValueError, match="summing to SOLVER.IMS_PER_BATCH_LABELED"):
+        build_i2v_train_loader(cfg)

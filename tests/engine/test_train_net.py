@@ -56,6 +56,10 @@ def test_train_20_iterations_then_evaluate_both_domains(synth_root, tmp_path):
     logged = set().union(*metrics)
     assert {"loss_sem_seg", "loss_adv_cluster", "i2v/grl_coeff", "i2v/disc/cluster/loss"} <= logged
     assert (tmp_path / "model_final.pth").exists()
+    # The run's record also holds its discriminators' health and the skipped samples.
+    health = record["discriminators"]["cluster"]
+    assert health["collapsed"] is False and set(health["last_window"]) >= {"acc", "const_loss"}
+    assert record["data"] == {"skipped_samples": 0, "counted_from_iter": 0}
 
     # --eval-only on a single dataset keeps the dataset level (Detectron2 drops it otherwise).
     evaluated = run_train_net(

@@ -7,6 +7,7 @@ Splits (root ``$DETECTRON2_DATASETS/i2v_synth``):
   i2v_synth_videos_val               labeled DAVIS-style frame folders of the val sequences
   i2v_synth_images_val_as_video      the val images, unlabeled, in the "video" domain (the
                                      synthetic stand-in for the unlabeled-VOC ablation)
+  i2v_synth_images_train_as_video    the same for the train images (Table 4's analogue)
   i2v_synth_images_tune / _videos_tune  labeled held-out splits drawn from their own seeds, for
                                      choosing hyper-parameters (val is only ever reported)
 """
@@ -115,6 +116,9 @@ _PREDEFINED_SPLITS = {
     "i2v_synth_images_tune": (load_synth_images, "tune", "sem_seg"),
     "i2v_synth_videos_tune": (load_synth_video_frames, "tune", "video_sem_seg"),
     "i2v_synth_images_val_as_video": (load_synth_images_as_video, "val", None),
+    # The train images again, unlabeled, in the "video" domain: the Table 4 analogue (still
+    # images as the second domain, with no leakage of an evaluation split into training).
+    "i2v_synth_images_train_as_video": (load_synth_images_as_video, "train", None),
 }
 
 

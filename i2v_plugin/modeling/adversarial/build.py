@@ -118,7 +118,9 @@ def num_clusters_for(cfg) -> int:
     number of inputs per step: frames per step and process + 3 (11 for a 4 + 4 batch)."""
     if cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS > 0:
         return int(cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS)
-    per_step = cfg.SOLVER.IMS_PER_BATCH_LABELED + cfg.SOLVER.IMS_PER_BATCH_UNLABELED
+    per_step = cfg.SOLVER.IMS_PER_BATCH_LABELED
+    if cfg.DATASETS.TRAIN_UNLABELED:
+        per_step += cfg.SOLVER.IMS_PER_BATCH_UNLABELED
     per_process = max(1, per_step // comm.get_world_size())
     return per_process * cfg.INPUT.CLIP.LENGTH + 3
 
