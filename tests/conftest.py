@@ -45,6 +45,22 @@ def tiny_cfg(config="configs/synthetic/swin_source_only.yaml", *opts):
     return build_cfg(os.path.join(REPO_ROOT, config), TINY_MODEL_OPTS + list(opts))
 
 
+def random_batch(labeled=2, unlabeled=2, size=64, classes=11):
+    """A training batch of random uint8 images: ``labeled`` image-domain samples with random
+    labels, then ``unlabeled`` video-domain samples without."""
+    import torch
+
+    def sample(domain, with_label):
+        d = {"image": torch.randint(0, 256, (3, size, size), dtype=torch.uint8), "domain": domain}
+        if with_label:
+            d["sem_seg"] = torch.randint(0, classes, (size, size))
+        return d
+
+    return [sample("image", True) for _ in range(labeled)] + [
+        sample("video", False) for _ in range(unlabeled)
+    ]
+
+
 @pytest.fixture(scope="session")
 def synth_root():
     """Generate a tiny synthetic benchmark once per test session; returns its root folder."""

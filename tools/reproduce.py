@@ -24,6 +24,8 @@ results are recorded as runs finish, so an interrupted reproduction keeps what i
 
 import argparse
 import concurrent.futures
+import contextlib
+import fcntl
 import itertools
 import json
 import os
@@ -151,6 +153,17 @@ def with_grid(runs: dict[str, RunSpec], grid: list[str]) -> dict[str, RunSpec]:
             name = f"{spec.name}@{label}"
             out[name] = RunSpec(name, spec.config, spec.opts + tuple(x for kv in point for x in kv))
     return out
+
+
+@contextlib.contextmanager
+def _locked(path: str):
+    """An exclusive lock on ``path + ".lock"`` for a read-modify-write of ``path``."""
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _quote(word: str) -> str:
@@ -294,10 +307,12 @@ def main(argv=None):
             pool.submit(run_one, spec, seed, extra, output_root, threads) for spec, seed in jobs
         ]
         for future in concurrent.futures.as_completed(futures):
-            # Saved after every run, so an interrupted reproduction keeps what it finished.
-            merged = merge_runs(load_runs(results_path), future.result())
-            save_runs(results_path, merged)
-            update_results_doc(doc_path, merged, region=region)
+            # Saved after every run, so an interrupted reproduction keeps what it finished; the
+            # lock lets several reproductions share one results file.
+            with _locked(results_path):
+                merged = merge_runs(load_runs(results_path), future.result())
+                save_runs(results_path, merged)
+                update_results_doc(doc_path, merged, region=region)
     print(f"[reproduce] wrote {os.path.relpath(results_path, REPO_ROOT)} and {args.doc}")
 
 

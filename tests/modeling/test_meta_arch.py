@@ -3,7 +3,7 @@ weighted ``loss_*`` scalars; unlabeled samples stop at the deepest tap; inferenc
 
 import pytest
 import torch
-from conftest import tiny_cfg
+from conftest import random_batch, tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
@@ -14,16 +14,7 @@ from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
 SYNTH = "configs/synthetic/swin_source_only.yaml"
 
 
-def batch(labeled=2, unlabeled=2, size=64):
-    def sample(domain, with_label):
-        d = {"image": torch.randint(0, 256, (3, size, size), dtype=torch.uint8), "domain": domain}
-        if with_label:
-            d["sem_seg"] = torch.randint(0, 11, (size, size))
-        return d
-
-    return [sample("image", True) for _ in range(labeled)] + [
-        sample("video", False) for _ in range(unlabeled)
-    ]
+batch = random_batch
 
 
 def train_step(model, inputs, iteration=0):

@@ -7,7 +7,7 @@ import os
 
 import pytest
 import torch
-from conftest import REPO_ROOT, tiny_cfg
+from conftest import REPO_ROOT, random_batch, tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
@@ -30,16 +30,7 @@ MODES = {
 }  # fmt: skip
 
 
-def batch(labeled=2, unlabeled=2, size=64):
-    def sample(domain, with_label):
-        d = {"image": torch.randint(0, 256, (3, size, size), dtype=torch.uint8), "domain": domain}
-        if with_label:
-            d["sem_seg"] = torch.randint(0, 11, (size, size))
-        return d
-
-    return [sample("image", True) for _ in range(labeled)] + [
-        sample("video", False) for _ in range(unlabeled)
-    ]
+batch = random_batch
 
 
 @pytest.fixture(scope="module")
