@@ -312,7 +312,10 @@ def main(argv=None):
             with _locked(results_path):
                 merged = merge_runs(load_runs(results_path), future.result())
                 save_runs(results_path, merged)
-                update_results_doc(doc_path, merged, region=region)
+                tables = {f"table{n}": list(rows) for n, rows in TABLES.items()}
+                update_results_doc(
+                    doc_path, merged, region=region, tables=None if args.tune else tables
+                )
     print(f"[reproduce] wrote {os.path.relpath(results_path, REPO_ROOT)} and {args.doc}")
 
 

@@ -136,15 +136,30 @@ def render_region(runs: list[dict], region: str) -> str:
     return "\n\n".join(parts)
 
 
-def update_results_doc(doc_path: str, runs: list[dict], region: str = "results") -> None:
-    """Rewrite the generated ``region`` of ``doc_path`` (appended if its markers are absent)."""
+def _replace_region(text: str, region: str, body: str, append: bool) -> str:
     begin, end = markers(region)
-    text = open(doc_path).read() if os.path.exists(doc_path) else "# Results\n"
-    block = f"{begin}\n{render_region(runs, region)}\n{end}"
+    block = f"{begin}\n{body}\n{end}"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
+        return head + block + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + block + "\n" if append else text
+
+
+def update_results_doc(
+    doc_path: str, runs: list[dict], region: str = "results", tables: dict | None = None
+) -> None:
+    """Rewrite the generated ``region`` of ``doc_path`` (appended if its markers are absent).
+
+    ``tables`` (``{"table6": [run names], ...}``) also rewrites each of those regions that the
+    doc already has, with the rows of the named runs (and their controls): one table per paper
+    table, from the same records.
+    """
+    text = open(doc_path).read() if os.path.exists(doc_path) else "# Results\n"
+    text = _replace_region(text, region, render_region(runs, region), append=True)
+    for table, names in (tables or {}).items():
+        wanted = set(names) | {name + CONTROL_SUFFIX for name in names}
+        rows = [r for r in runs if r["name"] in wanted]
+        if rows:
+            text = _replace_region(text, table, render_region(rows, "results"), append=False)
     with open(doc_path, "w") as f:
         f.write(text)

@@ -70,3 +70,14 @@ def test_a_run_is_recorded_only_with_the_same_overrides():
     assert recorded(runs, "x", "c/x.yaml", 0, ["MODEL.I2V.GRL.MU", "0.3"])
     assert not recorded(runs, "x", "c/x.yaml", 0, ["MODEL.I2V.GRL.MU", "1.0"])
     assert not recorded(runs, "x", "c/x.yaml", 1, ["MODEL.I2V.GRL.MU", "0.3"])
+
+
+def test_paper_table_regions_get_their_own_rows_only(tmp_path):
+    doc = tmp_path / "RESULTS.md"
+    doc.write_text("<!-- table6:begin -->\n<!-- table6:end -->\n")
+    runs = [record("clustered_k2", 0, 5.0), record("other", 0, 9.0)]
+    update_results_doc(str(doc), runs, tables={"table6": ["clustered_k2"], "table4": ["other"]})
+    text = doc.read_text()
+    table6 = text.split("<!-- table6:begin -->")[1].split("<!-- table6:end -->")[0]
+    assert "clustered_k2" in table6 and "| other |" not in table6
+    assert "table4:begin" not in text  # a region the doc does not have is not added
