@@ -225,6 +225,9 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.SELF_TRAINING.EMA_DECAY = 0.999
     # A pixel is a pseudo-label when the teacher's max softmax probability reaches this.
     cfg.MODEL.I2V.SELF_TRAINING.THRESHOLD = 0.968
+    # Class-balanced selection (CBST): the most confident fraction of the pixels of every class
+    # the teacher predicts is kept below THRESHOLD too, so rare classes get pseudo-labels; 0 off.
+    cfg.MODEL.I2V.SELF_TRAINING.CLASS_PORTION = 0.0
     # Weight each frame's loss by its fraction of confident pixels (DAFormer's quality weight);
     # False gives every confident pixel weight 1.
     cfg.MODEL.I2V.SELF_TRAINING.QUALITY_WEIGHT = True

@@ -305,3 +305,18 @@ def test_unlabeled_passes_follow_the_unlabeled_batchnorm_mode(opts, mode, moved)
 
     same = all(torch.equal(a, b) for a, b in zip(stats([], inputs[:2]), stats(opts, inputs)))
     assert same != moved
+
+
+def test_class_balanced_selection_keeps_the_most_confident_share_of_every_class():
+    from i2v_plugin.modeling.self_training.pseudo_labels import confident_pseudo_labels
+
+    # 10 pixels: 8 confident background, 2 unsure "class 1" pixels (0.6 and 0.55).
+    probs = torch.zeros(1, 2, 1, 10)
+    probs[0, 0] = torch.tensor([0.99] * 8 + [0.4, 0.45])
+    probs[0, 1] = 1 - probs[0, 0]
+    valid = torch.ones(1, 1, 10, dtype=torch.bool)
+    labels, keep = confident_pseudo_labels(probs, 0.9, valid)
+    assert keep.sum() == 8 and not keep[0, 0, 8:].any()  # the threshold alone: background only
+    labels, keep = confident_pseudo_labels(probs, 0.9, valid, class_portion=0.5)
+    assert keep[0, 0, 8] and not keep[0, 0, 9]  # class 1's more confident half
+    assert keep[0, 0, :8].all() and labels[0, 0, 8] == 1

@@ -57,5 +57,6 @@ def build_self_training(cfg, backbone: nn.Module, sem_seg_head: nn.Module) -> Se
         strong=strong,
         classmix=st.CLASSMIX,
         temporal=temporal,
+        class_portion=st.CLASS_PORTION,
         ignore_value=cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
     )

@@ -5,19 +5,33 @@ import torch.nn.functional as F
 
 
 def confident_pseudo_labels(
-    probs: torch.Tensor, threshold: float, valid: torch.Tensor
+    probs: torch.Tensor, threshold: float, valid: torch.Tensor, class_portion: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The teacher's class per pixel and whether it is confident.
+
+    With ``class_portion`` p > 0, class-balanced selection as in CBST (Zou et al., ECCV 2018) is
+    added: for every class the teacher predicts in the batch, the most confident fraction p of
+    its pixels is kept even below ``threshold``. A fixed threshold alone keeps only the dominant
+    class when the teacher is unsure about the rare ones (on the synthetic videos: background
+    only), and self-training then teaches "everything is background".
 
     Args:
         probs: (N, C, H, W) softmax probabilities.
         threshold: a pixel is confident when its max probability is >= this.
         valid: (N, H, W) bool, False on padding.
+        class_portion: p in [0, 1]; 0 keeps the plain threshold.
     Returns:
         (labels (N, H, W) long, confident (N, H, W) bool).
     """
     confidence, labels = probs.max(dim=1)
-    return labels, (confidence >= threshold) & valid
+    keep = confidence >= threshold
+    if class_portion > 0:
+        for c in labels[valid].unique().tolist():
+            mask = (labels == c) & valid
+            scores = confidence[mask]
+            top = max(1, int(round(class_portion * scores.numel())))
+            keep |= mask & (confidence >= scores.topk(top).values.min())
+    return labels, keep & valid
 
 
 def quality_weights(keep: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

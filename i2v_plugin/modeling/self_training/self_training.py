@@ -74,6 +74,7 @@ class SelfTraining(nn.Module):
         classmix: bool = False,
         temporal: TemporalAgreement | None = None,
         ignore_value: int = 255,
+        class_portion: float = 0.0,
     ):
         """
         Args:
@@ -86,8 +87,15 @@ class SelfTraining(nn.Module):
             classmix: mix each view with a labeled sample (needs labeled frames in ``forward``).
             temporal: temporal agreement on frame pairs, or None (single frames).
             ignore_value: label of unlabeled pixels in labeled targets.
+            class_portion: class-balanced pseudo-label selection (CBST): the most confident
+                fraction of each predicted class is kept below ``threshold`` too; 0 off.
         """
         super().__init__()
+        if not 0.0 <= class_portion <= 1.0:
+            raise ValueError(
+                f"MODEL.I2V.SELF_TRAINING.CLASS_PORTION must lie in [0, 1], got {class_portion}"
+            )
+        self.class_portion = float(class_portion)
         self.teacher = teacher
         self.threshold = float(threshold)
         self.num_classes = int(num_classes)
@@ -143,7 +151,7 @@ class SelfTraining(nn.Module):
             probs = self.teacher.predict(normalize(frames).view(-1, 1, 3, h, w))
             shifts = self.temporal.shifts(weak, pair, valid)
             labels_t, keep_t, labels_k, keep_k, stats = temporal_pseudo_labels(
-                probs[:n], probs[n:], valid, self.threshold, shifts
+                probs[:n], probs[n:], valid, self.threshold, shifts, self.class_portion
             )
             labels, keep = torch.cat([labels_t, labels_k]), torch.cat([keep_t, keep_k])
             valid = torch.cat([valid, valid])
@@ -152,7 +160,7 @@ class SelfTraining(nn.Module):
         else:
             frames = weak
             probs = self.teacher.predict(normalize(frames).view(-1, t, 3, h, w))
-            labels, keep = confident_pseudo_labels(probs, self.threshold, valid)
+            labels, keep = confident_pseudo_labels(probs, self.threshold, valid, self.class_portion)
         quality = quality_weights(keep, valid)
         weights = pixel_weights(keep, quality if self.quality_weight else None)
         figures["i2v/pseudo/confident"] = float(keep.sum()) / max(1, int(valid.sum()))

@@ -79,6 +79,7 @@ def temporal_pseudo_labels(
     valid: torch.Tensor,
     threshold: float,
     shifts: torch.Tensor,
+    class_portion: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict]:
     """Pseudo-labels of both frames of each pair, kept where the pair agrees.
 
@@ -87,13 +88,15 @@ def temporal_pseudo_labels(
         valid: (N, H, W) bool, False on padding (one augmentation: the same for both frames).
         threshold: confidence threshold.
         shifts: (N, 2) long, frame t + k's shift relative to frame t (zeros: no alignment).
+        class_portion: class-balanced selection of each frame's pseudo-labels
+            (``confident_pseudo_labels``).
     Returns:
         (labels_t, keep_t, labels_k, keep_k, stats): labels (N, H, W) long and kept pixels
         (N, H, W) bool of each frame; stats "agreement" (of the pixels confident on both aligned
         frames, the fraction with the same class) and "shift" (mean |dy| + |dx| in pixels).
     """
-    labels_t, confident_t = confident_pseudo_labels(probs_t, threshold, valid)
-    labels_k, confident_k = confident_pseudo_labels(probs_k, threshold, valid)
+    labels_t, confident_t = confident_pseudo_labels(probs_t, threshold, valid, class_portion)
+    labels_k, confident_k = confident_pseudo_labels(probs_k, threshold, valid, class_portion)
     # Frame t seen from frame t + k; pixels shifted in from outside are not confident.
     aligned_labels = shift_frames(labels_t, shifts)
     aligned_confident = shift_frames(confident_t, shifts, fill=False)
