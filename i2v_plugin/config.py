@@ -132,11 +132,13 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.DISC_HIDDEN_DIMS = [256, 256]
     # Learning-rate multiplier of every discriminator parameter.
     cfg.MODEL.I2V.DISC_LR_FACTOR = 1.0
-    # BatchNorm in the unlabeled samples' forward pass: "frozen" (running statistics are used and
-    # not updated, so test-time statistics stay those of the labeled data and an adversarial gain
-    # cannot come from them) or "update" (train mode: the running statistics also see the
-    # unlabeled domain, the AdaBN effect). Only backbones/heads with BatchNorm are affected.
-    cfg.MODEL.I2V.UNLABELED_BN = "frozen"
+    # BatchNorm in the unlabeled samples' forward pass (modeling/batchnorm.py): "batch" (their own
+    # batch statistics, running statistics not updated: test-time statistics stay those of the
+    # labeled data, so an adversarial gain cannot come from them), "frozen" (running statistics
+    # used, eval mode; unstable under an adversarial loss on a BatchNorm backbone) or "update"
+    # (train mode: the running statistics also see the unlabeled domain, the AdaBN effect).
+    # Only BatchNorm layers are affected.
+    cfg.MODEL.I2V.UNLABELED_BN = "batch"
     # Iterations over which a discriminator that stays constant or at chance (no better than the
     # constant predictor) is reported as collapsed (a warning, and "collapsed" in
     # final_results.json). 0 turns the check off.

@@ -68,7 +68,7 @@ class I2VSemanticSegmentor(nn.Module):
         adversarial: DomainAdversarialBranch | None = None,
         ignore_value: int = 255,
         clip_length: int = 1,
-        unlabeled_bn: str = "frozen",
+        unlabeled_bn: str = "batch",
         entropy_weight: float = 0.0,
         self_training: SelfTraining | None = None,
     ):
@@ -81,7 +81,7 @@ class I2VSemanticSegmentor(nn.Module):
             ignore_value: label used to pad targets.
             clip_length: frames per training sample (``INPUT.CLIP.LENGTH``); training batches
                 must have it (the 3D PatchGAN is built for it). Inference takes any length.
-            unlabeled_bn: BatchNorm behaviour of the unlabeled pass, "frozen" or "update"
+            unlabeled_bn: BatchNorm behaviour of the unlabeled pass, "batch", "frozen" or "update"
                 (``modeling/batchnorm.py``).
             entropy_weight: weight of ``loss_entropy`` on the unlabeled samples (0: off).
             self_training: the self-training objective (with its EMA teacher), or None.

@@ -1,5 +1,6 @@
-"""MODEL.I2V.UNLABELED_BN: "frozen" keeps the unlabeled pass out of the BatchNorm running
-statistics (no AdaBN effect), "update" lets it in; the labeled pass updates them either way."""
+"""MODEL.I2V.UNLABELED_BN: "frozen" and "batch" keep the unlabeled pass out of the BatchNorm
+running statistics (no AdaBN effect), "update" lets it in; the labeled pass updates them either
+way; "batch" normalises the unlabeled pass with its own batch statistics."""
 
 import pytest
 import torch
@@ -39,7 +40,7 @@ def step_stats(mode, inputs):
     return backbone_stats(model), model
 
 
-@pytest.mark.parametrize("mode, moved", [("frozen", False), ("update", True)])
+@pytest.mark.parametrize("mode, moved", [("frozen", False), ("batch", False), ("update", True)])
 def test_unlabeled_pass_moves_running_statistics_only_when_updating(mode, moved):
     torch.manual_seed(1)
     inputs = batch(labeled=2, unlabeled=2)
@@ -58,3 +59,17 @@ def test_frozen_context_restores_train_mode_and_rejects_unknown_modes():
     with pytest.raises(ValueError, match="UNLABELED_BN must be one of"):
         with unlabeled_batchnorm(model.backbone, "adabn"):
             pass
+
+
+def test_batch_mode_normalises_with_the_batch_and_restores_the_buffers():
+    bn = torch.nn.BatchNorm2d(3).train()
+    before = [b.clone() for b in bn.buffers()]
+    x = torch.randn(4, 3, 5, 5) * 7 + 3
+    with unlabeled_batchnorm(bn, "batch"):
+        out = bn(x)
+        assert not torch.equal(bn.running_mean, before[0])  # train mode did update inside
+    assert all(torch.equal(a, b) for a, b in zip(bn.buffers(), before))  # ... and is undone
+    assert out.mean().abs() < 1e-5 and (out.std() - 1).abs() < 0.05  # batch statistics
+    with unlabeled_batchnorm(bn, "frozen"):
+        frozen = bn(x)
+    assert frozen.mean() > 1.0  # running statistics (mean 0, var 1): x is not centred
