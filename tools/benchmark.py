@@ -41,7 +41,9 @@ SUITES = {
 
 
 def machine_info(device: str) -> dict:
-    """Where the figures were measured: device, its name, CPU count, threads, torch version."""
+    """Where the figures were measured: device, its name, CPU count, threads, torch version and
+    the 1-minute load average as the suite ends (the suite itself counts about one per thread; a
+    suite may record its own, taken before its measurements)."""
     import torch
 
     name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()
@@ -51,6 +53,7 @@ def machine_info(device: str) -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
+        "load_average_1min": os.getloadavg()[0],
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
 

@@ -3,10 +3,10 @@
 The torch backend runs scikit-learn's Lloyd iterations (its stopping rules and empty-cluster
 relocation) on the input's device with matmul-based distances. On the wide (N x H*W) map matrices
 every step is a pass over the data, so the code makes as few passes as it can. The seeding of
-wide data comes from several k-means++ restarts run batched on a small random sketch
-(``kmeans_sketch.py``): cheaper than one full-space k-means++ and a better start, so that Lloyd
-in the full space converges in a few passes to a lower inertia than one scikit-learn run.
-Narrow data keeps scikit-learn's greedy k-means++ in the full space.
+wide data comes from several k-means++ restarts run batched on a small sketch of sampled
+coordinates (``kmeans_sketch.py``): cheaper than one full-space k-means++ and a better start,
+so that Lloyd in the full space converges in a few passes to a lower inertia than one
+scikit-learn run. Narrow data keeps scikit-learn's greedy k-means++ in the full space.
 """
 
 import math
@@ -19,13 +19,12 @@ from .kmeans_sketch import sketched_restart_labels
 
 # Lloyd iterations per K-means run unless told otherwise (the config's default, too).
 DEFAULT_MAX_ITER = 30
-# Seeding of wide data: restarts batched on a random sketch of this dimension.
+# Seeding of wide data: restarts batched on a sketch of this many sampled coordinates.
 DEFAULT_SKETCH_DIM = 128
 DEFAULT_RESTARTS = 4
 # Lloyd iterations on the sketch (it only seeds), and in the full space after it: the best
-# sketched restart starts near a local optimum, so two full passes polish it (on real-like maps:
-# mean inertia 1.00x scikit-learn's n_init=1 after two, 0.995x after convergence, at a third of
-# the time; docs/RESULTS.md).
+# sketched restart starts near a local optimum, so two full passes polish it (on real-like maps
+# of the train benchmark, mean inertia 0.99x scikit-learn's n_init=1 over 6 seeds).
 SKETCH_ITERATIONS = 10
 DEFAULT_REFINE_ITER = 2
 
@@ -230,7 +229,7 @@ def kmeans(
     """K-means in torch on ``x``'s device.
 
     Wide data (D > 2 * ``sketch_dim``, e.g. 56 x 56 maps): ``restarts`` k-means++ seedings and
-    their Lloyd iterations run batched on a random ``sketch_dim``-dimensional sketch
+    their Lloyd iterations run batched on a sketch of ``sketch_dim`` sampled coordinates
     (``kmeans_sketch.py``), and the best restart's clusters seed ``refine_iter`` Lloyd iterations
     in the full space. Narrow data, or ``sketch_dim=0``: one greedy k-means++ seeding and up to
     ``max_iter`` Lloyd iterations in the full space (scikit-learn's algorithm).

@@ -1,12 +1,15 @@
-"""Seeding K-means on wide data from a small random sketch, with restarts batched as one op.
+"""Seeding K-means on wide data from a sketch of sampled coordinates, restarts batched as one op.
 
 On the clustered loss's maps (N = 768 maps of D = 56 x 56 values at paper size) every pass over
 the data costs about a millisecond, and k-means++ plus Lloyd need dozens of passes; one run from
-one seeding also lands in a local optimum that varies a lot with the seed. Here the points are
-projected once onto ``dim`` random Gaussian directions (distances are kept up to a small
-distortion, Johnson-Lindenstrauss), ``restarts`` k-means++ seedings and their Lloyd iterations run
-together on the small (N x dim) sketch as batched tensor operations, and the labels of the
-restart with the lowest sketch inertia are returned. The caller finishes in the full space.
+one seeding also lands in a local optimum that varies a lot with the seed. Here each point is
+reduced to ``dim`` of its coordinates (the same ones for every point, drawn once): the squared
+distance over a uniform sample of coordinates is an unbiased estimate of the full one, up to a
+constant factor, and on spatially smooth maps a close one. Unlike a Gaussian projection (a
+N x D x dim matmul, more than a full-space Lloyd pass) the sample costs nothing. ``restarts``
+k-means++ seedings and their Lloyd iterations run together on the small (N x dim) sketch as
+batched tensor operations, and the labels of the restart with the lowest sketch inertia are
+returned. The caller finishes in the full space.
 """
 
 import math
@@ -14,25 +17,25 @@ import math
 import torch
 from torch import Tensor
 
-# One Gaussian projection per (D, dim, device, dtype): the same directions every step.
-_PROJECTIONS: dict[tuple, Tensor] = {}
-_PROJECTION_SEED = 20231
+# One coordinate sample per (D, dim, device): the same coordinates every step.
+_COORDINATES: dict[tuple, Tensor] = {}
+_COORDINATE_SEED = 20231
 
 
-def _projection(d: int, dim: int, like: Tensor) -> Tensor:
-    key = (d, dim, like.device, like.dtype)
-    if key not in _PROJECTIONS:
-        generator = torch.Generator().manual_seed(_PROJECTION_SEED)
-        gaussian = torch.randn(d, dim, generator=generator) / math.sqrt(dim)
-        _PROJECTIONS[key] = gaussian.to(device=like.device, dtype=like.dtype)
-    return _PROJECTIONS[key]
+def _coordinates(d: int, dim: int, device: torch.device) -> Tensor:
+    key = (d, dim, device)
+    if key not in _COORDINATES:
+        generator = torch.Generator().manual_seed(_COORDINATE_SEED)
+        chosen = torch.randperm(d, generator=generator)[:dim].sort().values
+        _COORDINATES[key] = chosen.to(device)
+    return _COORDINATES[key]
 
 
 def sketch(points: Tensor, dim: int) -> Tensor:
-    """(N, D) -> (N, dim) random projection, centred (centring keeps the float32 distance
-    expansion exact enough on offset data)."""
-    projected = points @ _projection(points.shape[1], dim, points)
-    return projected - projected.mean(dim=0, keepdim=True)
+    """(N, D) -> (N, dim): ``dim`` fixed coordinates of every point, centred (centring keeps
+    the float32 distance expansion exact enough on offset data)."""
+    sampled = points[:, _coordinates(points.shape[1], dim, points.device)]
+    return sampled - sampled.mean(dim=0, keepdim=True)
 
 
 def _sq_dist(y: Tensor, y_sq: Tensor, centers: Tensor) -> Tensor:
@@ -65,13 +68,13 @@ def _seed_centers(y: Tensor, y_sq: Tensor, k: int, restarts: int, generator) -> 
 def sketched_restart_labels(
     points: Tensor, k: int, generator: torch.Generator, dim: int, restarts: int, max_iter: int
 ) -> Tensor:
-    """Cluster labels (N,) of the best of ``restarts`` K-means runs on a ``dim``-sketch.
+    """Cluster labels (N,) of the best of ``restarts`` K-means runs on ``dim`` coordinates.
 
     Args:
         points: (N, D) float points.
         k: clusters, 1 <= k <= N.
         generator: CPU generator all draws come from.
-        dim: sketch dimension.
+        dim: coordinates kept in the sketch.
         restarts: seedings run together.
         max_iter: Lloyd iterations at most (all restarts stop once none changes).
     """
