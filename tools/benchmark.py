@@ -42,8 +42,8 @@ SUITES = {
 
 def machine_info(device: str) -> dict:
     """Where the figures were measured: device, its name, CPU count, threads, torch version and
-    the 1-minute load average as the suite ends (the suite itself counts about one per thread; a
-    suite may record its own, taken before its measurements)."""
+    the 1-minute load average before the suite starts (other work on the machine: wall-clock rates
+    drop with it)."""
     import torch
 
     name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()
@@ -53,7 +53,7 @@ def machine_info(device: str) -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "load_average_1min": os.getloadavg()[0],
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
 
@@ -89,11 +89,12 @@ def main(argv=None):
     if args.suite == "predict":
         options = {"config": args.config, "frame_size": args.frame_size}
         options = {key: value for key, value in options.items() if value is not None}
+    machine = machine_info(args.device)
     figures = suite.run(REPO_ROOT, device=args.device, rounds=args.rounds, **options)
     table = figures.pop("_table")
     print(table)
     with open(args.out, "w") as f:
-        json.dump({"suite": args.suite, **machine_info(args.device), **figures}, f, indent=2)
+        json.dump({"suite": args.suite, **machine, **figures}, f, indent=2)
     print(f"wrote {args.out}")
 
 

@@ -315,7 +315,6 @@ def youtube_figures(repo_root: str, device: str, paper_rounds: int = 2, blocks: 
     )  # fmt: skip
     paths = youtube_pool()
     dicts = _pool_dicts(paths)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     stream = measure_youtube_stream(cfg, dicts, blocks)
     seek = measure_single_seek(paths)
     decode_fps, b_share = measure_sequential_decode(paths[0])
@@ -324,7 +323,6 @@ def youtube_figures(repo_root: str, device: str, paper_rounds: int = 2, blocks: 
     megabits = sum(os.path.getsize(p) for p in paths) * 8 / 1e6
     p = POOL_PARAMS
     return {
-        "load_average_1min": load,  # other jobs on the machine: wall-clock rates drop with it
         "youtube_frames_per_s_per_worker": stream["frames_per_s"],
         "single_seek_frames_per_s": seek["frames_per_s"],
         "stream_vs_single_seek": stream["frames_per_s"] / seek["frames_per_s"],
