@@ -1,8 +1,8 @@
 """The baselines beyond the paper (configs/synthetic/*: source_only_aug, entropy, self_training,
-self_training_temporal, clustered_self_training, deeplab_adabn): each config loads, says what it
-is, and trains through the trainer (hooks, checkpoint, metrics); AdaBN re-estimates the
-statistics before the final checkpoint; the reproduce suite and the train benchmark know the
-rows."""
+self_training_temporal, clustered_self_training, clustered_aug, deeplab_adabn): each config
+loads, says what it is, and trains through the trainer (hooks, checkpoint, metrics); AdaBN
+re-estimates the statistics before the final checkpoint; the reproduce suite and the train
+benchmark know the rows."""
 
 import json
 
@@ -30,6 +30,7 @@ ROWS = {
         "swin_clustered_self_training",
         {"loss_self_training", "loss_adv_cluster", "i2v/pseudo/temporal_agreement"},
     ),
+    "clustered_aug": ("swin_clustered_aug", {"loss_adv_cluster", "i2v/disc/cluster/acc"}),
     "deeplab_adabn": ("deeplab_adabn", {"total_loss", "i2v/adabn/mean_shift"}),
 }
 
@@ -49,6 +50,9 @@ def test_every_row_config_loads_and_turns_on_its_method():
     assert temporal.MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED
     assert temporal.INPUT.UNLABELED_PAIR_DISTANCE > 0
     assert cfgs["clustered_self_training"].MODEL.I2V.CLUSTER.ENABLED
+    combined = cfgs["clustered_aug"]
+    assert combined.INPUT.VIDEO_AUG.ENABLED and combined.MODEL.I2V.CLUSTER.ENABLED
+    assert not combined.MODEL.I2V.SELF_TRAINING.ENABLED
     adabn = cfgs["deeplab_adabn"]
     assert adabn.TEST.ADABN.ENABLED and adabn.DATASETS.TRAIN_UNLABELED
     assert not uses_unlabeled_data(adabn)  # the training loader does not read the videos
@@ -100,7 +104,7 @@ def test_reproduce_lists_the_rows_with_controls_for_adversarial_ones():
     beyond = reproduce.SUITES["beyond"]
     assert {row: spec.config for row, spec in beyond.items()} == {row: config(row) for row in ROWS}
     controls = reproduce.with_controls(beyond)
-    assert set(controls) - set(beyond) == {"clustered_self_training_mu0"}
+    assert set(controls) - set(beyond) == {"clustered_self_training_mu0", "clustered_aug_mu0"}
 
 
 def test_train_benchmark_times_temporal_self_training(synth_root, monkeypatch):
