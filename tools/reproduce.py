@@ -91,6 +91,7 @@ SUITES = {
         ("self_training_temporal", f"{SYNTH}/swin_self_training_temporal.yaml"),
         ("clustered_self_training", f"{SYNTH}/swin_clustered_self_training.yaml"),
         ("clustered_aug", f"{SYNTH}/swin_clustered_aug.yaml"),
+        ("self_training_aug", f"{SYNTH}/swin_self_training_aug.yaml"),
         ("deeplab_adabn", f"{SYNTH}/deeplab_adabn.yaml"),
     ),
 }

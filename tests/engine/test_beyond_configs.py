@@ -1,7 +1,7 @@
 """The baselines beyond the paper (configs/synthetic/*: source_only_aug, entropy, self_training,
-self_training_temporal, clustered_self_training, clustered_aug, deeplab_adabn): each config
-loads, says what it is, and trains through the trainer (hooks, checkpoint, metrics); AdaBN
-re-estimates the statistics before the final checkpoint; the reproduce suite and the train
+self_training_temporal, clustered_self_training, clustered_aug, self_training_aug, deeplab_adabn):
+each config loads, says what it is, and trains through the trainer (hooks, checkpoint, metrics);
+AdaBN re-estimates the statistics before the final checkpoint; the reproduce suite and the train
 benchmark know the rows."""
 
 import json
@@ -31,6 +31,7 @@ ROWS = {
         {"loss_self_training", "loss_adv_cluster", "i2v/pseudo/temporal_agreement"},
     ),
     "clustered_aug": ("swin_clustered_aug", {"loss_adv_cluster", "i2v/disc/cluster/acc"}),
+    "self_training_aug": ("swin_self_training_aug", {"loss_self_training", "i2v/pseudo/confident"}),
     "deeplab_adabn": ("deeplab_adabn", {"total_loss", "i2v/adabn/mean_shift"}),
 }
 
@@ -53,6 +54,8 @@ def test_every_row_config_loads_and_turns_on_its_method():
     combined = cfgs["clustered_aug"]
     assert combined.INPUT.VIDEO_AUG.ENABLED and combined.MODEL.I2V.CLUSTER.ENABLED
     assert not combined.MODEL.I2V.SELF_TRAINING.ENABLED
+    teacher_aug = cfgs["self_training_aug"]
+    assert teacher_aug.INPUT.VIDEO_AUG.ENABLED and teacher_aug.MODEL.I2V.SELF_TRAINING.ENABLED
     adabn = cfgs["deeplab_adabn"]
     assert adabn.TEST.ADABN.ENABLED and adabn.DATASETS.TRAIN_UNLABELED
     assert not uses_unlabeled_data(adabn)  # the training loader does not read the videos
