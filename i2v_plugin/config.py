@@ -1,12 +1,11 @@
 """``add_i2v_config(cfg)``: every config key the plugin adds, each with a one-line comment.
 
 Call it after ``get_cfg()`` and ``add_deeplab_config(cfg)`` (the poly LR schedule and DeepLab keys
-are reused), then merge the YAML file and the command line.
+are reused), then merge the YAML file and the command line. This module imports nothing from the
+package, so any layer may read the keys.
 """
 
 from detectron2.config import CfgNode as CN
-
-from .modeling.adversarial.clustering import DEFAULT_MAX_ITER
 
 
 def add_i2v_config(cfg):
@@ -121,6 +120,15 @@ def add_i2v_config(cfg):
 
     # ---- the method -----------------------------------------------------------------------------
     cfg.MODEL.I2V = CN()
+    # Training objectives the model builds, in this order (registered in OBJECTIVE_REGISTRY,
+    # i2v_plugin/modeling/objectives); each builds nothing unless its own keys below enable it.
+    # Append the name of your own registered objective to add it.
+    cfg.MODEL.I2V.OBJECTIVES = [
+        "EntropyMinimization",
+        "PlacementAdversarial",
+        "ClusteredAdversarial",
+        "SelfTraining",
+    ]
     # Where the general domain discriminators sit: any of "spatial" (after the patch embedding),
     # "global" (the encoder output) and the intermediate stages "res2".."res5".
     cfg.MODEL.I2V.PLACEMENTS = []
@@ -178,12 +186,15 @@ def add_i2v_config(cfg):
     # K-means implementation: "torch" (on the model's device) or "sklearn" (reference).
     cfg.MODEL.I2V.CLUSTER.BACKEND = "torch"
     # Maximum Lloyd iterations per training step.
-    cfg.MODEL.I2V.CLUSTER.MAX_ITER = DEFAULT_MAX_ITER
+    cfg.MODEL.I2V.CLUSTER.MAX_ITER = 30
+    # The pair discriminator (registered in DISCRIMINATOR_REGISTRY, built as
+    # cls(in_features, hidden_dims=..., input_form=...)).
+    cfg.MODEL.I2V.CLUSTER.DISCRIMINATOR = "PairDiscriminator"
     # Weight of the clustered loss.
     cfg.MODEL.I2V.CLUSTER.LOSS_WEIGHT = 1.0
 
     # ---- beyond the paper: baselines and self-training on the unlabeled videos ------------------
-    # (i2v_plugin/data/augmentations.py, i2v_plugin/modeling/self_training/, engine/adabn.py)
+    # (i2v_plugin/data/augmentations.py, i2v_plugin/modeling/objectives/, engine/adabn.py)
     cfg.INPUT.VIDEO_AUG = CN()
     # Video-like degradations of "image"-domain training samples, sampled once per sample after
     # the crop: photometric (Detectron2's), blur, down-then-up resampling, noise, JPEG. Labels

@@ -39,7 +39,7 @@ from typing import NamedTuple
 from results_records import load_runs, merge_runs, recorded, save_runs, update_results_doc
 
 from i2v_plugin.engine.setup import build_cfg
-from i2v_plugin.modeling.adversarial.build import adversarial_enabled
+from i2v_plugin.modeling.objectives import has_discriminators
 
 # The checkout: runs start tools/train_net.py from it, and outputs and docs are written in it.
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,7 +133,7 @@ def with_controls(runs: dict[str, RunSpec]) -> dict[str, RunSpec]:
     out = dict(runs)
     for spec in runs.values():
         cfg = build_cfg(os.path.join(REPO_ROOT, spec.config), list(spec.opts))
-        if adversarial_enabled(cfg) and not spec.name.endswith("_mu0"):
+        if has_discriminators(cfg) and not spec.name.endswith("_mu0"):
             control = f"{spec.name}_mu0"
             out[control] = RunSpec(control, spec.config, spec.opts + CONTROL_OPTS)
     return out

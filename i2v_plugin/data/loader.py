@@ -17,8 +17,7 @@ from detectron2.data import (
 from detectron2.utils import comm
 from detectron2.utils.events import get_event_storage
 
-from ..modeling.adversarial.build import adversarial_enabled
-from ..modeling.self_training.build import uses_unlabeled_data
+from ..utils.input_needs import InputNeeds
 from .datasets.video_folder import resolve_video_folder_name
 from .mapper import I2VDatasetMapper
 from .samplers import ResumableTrainingSampler, SeededMapDataset
@@ -223,9 +222,20 @@ def build_labeled_streams(cfg, mapper, per_dataset: list[list[dict]]) -> list[Tr
     return streams
 
 
-def build_i2v_train_loader(cfg) -> TwoStreamLoader:
+def build_i2v_train_loader(cfg, needs: InputNeeds | None = None) -> TwoStreamLoader:
     """Build the training loader from ``cfg.DATASETS.TRAIN`` (labeled) and
-    ``cfg.DATASETS.TRAIN_UNLABELED`` (used only when an adversarial loss is on)."""
+    ``cfg.DATASETS.TRAIN_UNLABELED``.
+
+    Args:
+        cfg: the config.
+        needs: what the model's objectives need (``modeling.objectives.required_inputs(cfg)``;
+            the trainer passes it). None: labeled batches only.
+    Returns:
+        ``TwoStreamLoader``; the unlabeled stream exists when ``needs.unlabeled`` and
+        ``DATASETS.TRAIN_UNLABELED`` is set. With ``needs.both_domains`` the training data must
+        hold images and videos.
+    """
+    needs = needs or InputNeeds()
     if not cfg.DATASETS.TRAIN:
         raise ValueError("DATASETS.TRAIN is empty: the segmentation loss needs labeled data.")
     mapper = I2VDatasetMapper(cfg, is_train=True)
@@ -241,7 +251,7 @@ def build_i2v_train_loader(cfg) -> TwoStreamLoader:
         )
     check_class_count(cfg.DATASETS.TRAIN, cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES)
     labeled = build_labeled_streams(cfg, mapper, per_dataset)
-    if not uses_unlabeled_data(cfg):
+    if not needs.unlabeled:
         if cfg.DATASETS.TRAIN_UNLABELED:
             logger.info("No loss uses unlabeled data: DATASETS.TRAIN_UNLABELED is not loaded.")
         return TwoStreamLoader(labeled)
@@ -258,7 +268,7 @@ def build_i2v_train_loader(cfg) -> TwoStreamLoader:
         ]
         domains |= {d["domain"] for d in unlabeled_dicts}
         unlabeled = build_unlabeled_stream(cfg, unlabeled_dicts, mapper, _stream_seed(cfg, 1))
-    if adversarial_enabled(cfg) and domains != {"image", "video"}:
+    if needs.both_domains and domains != {"image", "video"}:
         raise ValueError(
             f"Adversarial training needs both domains, but the training data has only {domains}. "
             "Add image or video datasets to DATASETS.TRAIN or DATASETS.TRAIN_UNLABELED."

@@ -18,9 +18,9 @@ from detectron2.config import configurable
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from ..utils.domains import DOMAINS
 from .augmentations import build_video_augmentations
 from .clip_sampling import clip_frame_indices, sequence_frame_names
-from .domains import DOMAINS
 from .label_io import read_label_map
 from .skips import report_skip
 from .still_motion import move_still_clip

@@ -26,7 +26,7 @@ from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
 from ..data.loader import build_unlabeled_stream, load_dataset_dicts
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
-from ..modeling.adversarial.build import adversarial_enabled
+from ..modeling.objectives import has_discriminators, required_inputs
 from .adabn import AdaBNHook
 from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
@@ -96,7 +96,8 @@ class I2VTrainer(DefaultTrainer):
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_i2v_train_loader(cfg)
+        """The two-stream loader, with the unlabeled input the config's objectives need."""
+        return build_i2v_train_loader(cfg, required_inputs(cfg))
 
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
@@ -141,14 +142,20 @@ class I2VTrainer(DefaultTrainer):
     @classmethod
     def build_optimizer(cls, cfg, model):
         """AdamW or SGD over Detectron2's default parameter groups: no weight decay on norms and
-        relative position tables; discriminators get ``MODEL.I2V.DISC_LR_FACTOR``."""
+        relative position tables; the parameters of objectives that own discriminators get
+        ``MODEL.I2V.DISC_LR_FACTOR``."""
         disc_factor = cfg.MODEL.I2V.DISC_LR_FACTOR
+        prefixes = tuple(
+            f"objectives.{name}."
+            for name, objective in model.objectives.items()
+            if objective.owns_discriminators
+        )
         params = get_default_optimizer_params(
             model,
             base_lr=cfg.SOLVER.BASE_LR,
             weight_decay=cfg.SOLVER.WEIGHT_DECAY,
             weight_decay_norm=cfg.SOLVER.WEIGHT_DECAY_NORM,
-            lr_factor_func=lambda name: disc_factor if name.startswith("adversarial.") else 1.0,
+            lr_factor_func=lambda name: disc_factor if name.startswith(prefixes) else 1.0,
             overrides={"relative_position_bias_table": {"weight_decay": 0.0}},
         )
         name = cfg.SOLVER.OPTIMIZER
@@ -169,7 +176,7 @@ class I2VTrainer(DefaultTrainer):
         if self.cfg.SEED >= 0:
             hooks.insert(0, StepSeedHook(self.cfg.SEED))
         self.health = None
-        if adversarial_enabled(self.cfg) and self.cfg.MODEL.I2V.HEALTH_WINDOW > 0:
+        if has_discriminators(self.cfg) and self.cfg.MODEL.I2V.HEALTH_WINDOW > 0:
             self.health = DiscriminatorHealthHook(self.cfg.MODEL.I2V.HEALTH_WINDOW)
             hooks.append(self.health)
         if self.cfg.TEST.ADABN.ENABLED:

@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 from ..data import build_i2v_train_loader
-from ..data.domains import DOMAINS
 from ..inference.frame_predictor import load_model
 from ..modeling.adversarial.pairs import PAIR_KINDS
+from ..modeling.objectives import required_inputs
+from ..utils.domains import DOMAINS
 
 DOMAIN_NAMES = DOMAINS  # index = domain_index(name)
 
@@ -76,7 +77,7 @@ def _require_clustered(cfg) -> None:
 
 def training_batch(cfg, iteration: int) -> list[dict]:
     """The mixed batch the trainer's loader yields at ``iteration``."""
-    loader = build_i2v_train_loader(cfg)
+    loader = build_i2v_train_loader(cfg, required_inputs(cfg))
     loader.set_start_iter(iteration)
     return next(iter(loader))
 
@@ -96,8 +97,8 @@ def inspect_clusters(cfg, iteration: int | None = None) -> ClusterInspection:
         iteration = int(checkpoint["iteration"]) + 1 if "iteration" in checkpoint else 0
     if iteration < 0:
         raise ValueError(f"iteration must be >= 0, got {iteration}")
-    loss = model.adversarial.clustered_loss
-    feature = model.adversarial.cluster_feature
+    objective = model.objectives["adv_cluster"]
+    loss, feature = objective.loss, objective.feature
     with torch.no_grad():
         tapped, domains = model.tapped_features(training_batch(cfg, iteration), [feature])
         features = tapped[feature]

@@ -12,7 +12,7 @@ from conftest import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from i2v_plugin.engine.trainer import I2VTrainer
-from i2v_plugin.modeling.self_training import uses_unlabeled_data
+from i2v_plugin.modeling.objectives import required_inputs
 
 SYNTH = "configs/synthetic"
 ROWS = {
@@ -43,7 +43,7 @@ def config(row):
 def test_every_row_config_loads_and_turns_on_its_method():
     cfgs = {row: tiny_cfg(config(row)) for row in ROWS}
     assert cfgs["source_only_aug"].INPUT.VIDEO_AUG.ENABLED
-    assert not uses_unlabeled_data(cfgs["source_only_aug"])
+    assert not required_inputs(cfgs["source_only_aug"]).unlabeled
     assert cfgs["entropy"].MODEL.I2V.ENTROPY.ENABLED
     for row in ("self_training", "self_training_temporal", "clustered_self_training"):
         assert cfgs[row].MODEL.I2V.SELF_TRAINING.ENABLED and cfgs[row].DATASETS.TRAIN_UNLABELED
@@ -58,7 +58,7 @@ def test_every_row_config_loads_and_turns_on_its_method():
     assert teacher_aug.INPUT.VIDEO_AUG.ENABLED and teacher_aug.MODEL.I2V.SELF_TRAINING.ENABLED
     adabn = cfgs["deeplab_adabn"]
     assert adabn.TEST.ADABN.ENABLED and adabn.DATASETS.TRAIN_UNLABELED
-    assert not uses_unlabeled_data(adabn)  # the training loader does not read the videos
+    assert not required_inputs(adabn).unlabeled  # the training loader does not read the videos
 
 
 def train(row, tmp_path, *opts):

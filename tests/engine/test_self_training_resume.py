@@ -42,13 +42,13 @@ def test_resume_reproduces_the_teacher_exactly(synth_root, tmp_path):
     a = torch.load(full / "model_final.pth", map_location="cpu", weights_only=False)
     b = torch.load(resumed / "model_final.pth", map_location="cpu", weights_only=False)
     start = torch.load(full / "model_0000002.pth", map_location="cpu", weights_only=False)
-    teacher = [k for k in a["model"] if k.startswith("self_training.teacher.")]
+    teacher = [k for k in a["model"] if k.startswith("objectives.self_training.teacher.")]
     assert teacher and a["model"].keys() == b["model"].keys()
     different = [k for k in a["model"] if not torch.equal(a["model"][k], b["model"][k])]
     assert not different, f"{len(different)} tensors differ, e.g. {different[:5]}"
     # The teacher moved after the checkpoint and is not a copy of the student.
     assert any(not torch.equal(a["model"][k], start["model"][k]) for k in teacher)
-    student = {k.removeprefix("self_training.teacher."): k for k in teacher}
+    student = {k.removeprefix("objectives.self_training.teacher."): k for k in teacher}
     assert any(not torch.equal(a["model"][k], a["model"][t]) for k, t in student.items())
     state_a = a["trainer"]["_trainer"]["optimizer"]["state"]
     state_b = b["trainer"]["_trainer"]["optimizer"]["state"]

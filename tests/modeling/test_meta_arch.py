@@ -26,7 +26,7 @@ def train_step(model, inputs, iteration=0):
 
 def test_source_only_step_returns_only_the_segmentation_loss():
     model = build_model(tiny_cfg(SYNTH))
-    assert model.adversarial is None
+    assert len(model.objectives) == 0
     losses, _ = train_step(model, batch())
     assert list(losses) == ["loss_sem_seg"]
     assert losses["loss_sem_seg"].ndim == 0 and torch.isfinite(losses["loss_sem_seg"])
@@ -47,7 +47,7 @@ def test_adversarial_step_losses_and_metrics(opts, keys):
     assert set(losses) == {"loss_sem_seg"} | keys
     assert all(k.startswith("loss_") and v.ndim == 0 for k, v in losses.items())
     sum(losses.values()).backward()
-    disc_params = list(model.adversarial.parameters())
+    disc_params = list(model.objectives.parameters())
     assert disc_params and all(p.grad is not None for p in disc_params)
     logged = storage.latest()
     assert "i2v/grl_coeff" in logged
@@ -90,7 +90,7 @@ def test_model_from_explicit_arguments_matches_inference_contract():
 
 def test_inference_never_clusters():
     model = build_model(tiny_cfg(SYNTH, "MODEL.I2V.CLUSTER.ENABLED", "True")).eval()
-    model.adversarial.clustered_loss.forward = None  # any call would raise TypeError
+    model.objectives["adv_cluster"].loss.forward = None  # any call would raise TypeError
     with torch.no_grad():
         out = model([{"image": torch.zeros(3, 64, 64, dtype=torch.uint8)}])
     assert out[0]["sem_seg"].shape == (11, 64, 64)
@@ -103,13 +103,15 @@ def test_crop_the_discriminator_cannot_take_is_a_clear_error():
         )
 
 
-def test_tapped_features_are_what_a_training_step_hands_the_adversarial_branch():
+def test_tapped_features_are_what_a_training_step_hands_the_objectives():
     model = build_model(tiny_cfg(SYNTH, "MODEL.I2V.PLACEMENTS", "['spatial', 'global']"))
     inputs = batch(labeled=2, unlabeled=3)
     seen = {}
-    model.adversarial.register_forward_pre_hook(
-        lambda mod, args: seen.update(features=args[0], domains=args[1])
-    )
+
+    def record(module, args, output):
+        seen["features"], seen["domains"] = args[0].tapped()
+
+    model.objectives["adv_global"].register_forward_hook(record)
     train_step(model, inputs)  # the tiny Swin's encoder has no dropout or batch statistics
     with torch.no_grad():
         tapped, domains = model.tapped_features(inputs)

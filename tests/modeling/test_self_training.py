@@ -12,18 +12,17 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from i2v_plugin.engine.trainer import I2VTrainer
-from i2v_plugin.modeling.self_training import (
+from i2v_plugin.modeling.objectives import entropy_loss, normalized_entropy
+from i2v_plugin.modeling.objectives.self_training import (
     EMATeacher,
     StrongPhotometric,
     ema_alpha,
-    entropy_loss,
-    normalized_entropy,
     phase_correlation_shift,
     shift_frames,
     temporal_pseudo_labels,
 )
-from i2v_plugin.modeling.self_training.classmix import classmix_masks
-from i2v_plugin.modeling.self_training.pseudo_labels import (
+from i2v_plugin.modeling.objectives.self_training.classmix import classmix_masks
+from i2v_plugin.modeling.objectives.self_training.pseudo_labels import (
     pixel_weights,
     quality_weights,
     weighted_cross_entropy,
@@ -99,13 +98,15 @@ def test_teacher_is_checkpointed_and_not_optimized():
     cfg = tiny_cfg(SYNTH, *SELF_TRAINING)
     model = build_model(cfg)
     keys = model.state_dict().keys()
-    assert any(k.startswith("self_training.teacher.backbone.") for k in keys)
-    assert any(k.startswith("self_training.teacher.sem_seg_head.") for k in keys)
+    assert any(k.startswith("objectives.self_training.teacher.backbone.") for k in keys)
+    assert any(k.startswith("objectives.self_training.teacher.sem_seg_head.") for k in keys)
     optimizer = I2VTrainer.build_optimizer(cfg, model)
     optimized = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    teacher = list(model.self_training.teacher.parameters())
+    teacher = list(model.objectives["self_training"].teacher.parameters())
     assert teacher and not any(id(p) in optimized for p in teacher)
-    student = [p for n, p in model.named_parameters() if not n.startswith("self_training.")]
+    student = [
+        p for n, p in model.named_parameters() if not n.startswith("objectives.self_training.")
+    ]
     assert all(id(p) in optimized for p in student)
 
 
@@ -299,7 +300,7 @@ def test_unlabeled_passes_follow_the_unlabeled_batchnorm_mode(opts, mode, moved)
         model = build_model(tiny_cfg(DEEPLAB, "MODEL.I2V.UNLABELED_BN", mode, *cfg_opts))
         train_step(model, samples)
         student = [m for n, m in model.named_modules() if isinstance(m, _BatchNorm) and
-                   not n.startswith("self_training.")]  # fmt: skip
+                   not n.startswith("objectives.self_training.")]  # fmt: skip
         assert all(m.training for m in student)
         return [m.running_mean.clone() for m in student]
 
@@ -308,7 +309,7 @@ def test_unlabeled_passes_follow_the_unlabeled_batchnorm_mode(opts, mode, moved)
 
 
 def test_class_balanced_selection_keeps_the_most_confident_share_of_every_class():
-    from i2v_plugin.modeling.self_training.pseudo_labels import confident_pseudo_labels
+    from i2v_plugin.modeling.objectives.self_training.pseudo_labels import confident_pseudo_labels
 
     # 10 pixels: 8 confident background, 2 unsure "class 1" pixels (0.6 and 0.55).
     probs = torch.zeros(1, 2, 1, 10)

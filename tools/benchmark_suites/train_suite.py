@@ -25,7 +25,7 @@ from i2v_plugin.data.video import read_frames
 from i2v_plugin.engine.setup import build_cfg
 from i2v_plugin.modeling.adversarial.clustering import kmeans, kmeans_sklearn
 from i2v_plugin.modeling.backbone.swin import D2SwinTransformer
-from i2v_plugin.modeling.self_training import uses_unlabeled_data
+from i2v_plugin.modeling.objectives import required_inputs
 
 from .timing import format_table, median, time_call
 
@@ -77,7 +77,7 @@ def measure_step_times(repo_root: str, device: str, rounds: int, warmup: int, op
         if key not in batches:
             batches[key] = _fixed_batch(cfg)
         batch = copy.copy(batches[key])
-        if not uses_unlabeled_data(cfg):  # source-only sees the labeled half only
+        if not required_inputs(cfg).unlabeled:  # source-only sees the labeled half only
             batch = [d for d in batch if "sem_seg" in d]
         steps[mode] = _trainer_step(model, optimizer, batch)
     times = {mode: [] for mode in MODES}

@@ -2,7 +2,8 @@
 
 Gradient reversal and its schedules, domain discriminators, torch K-means, balanced pair
 sampling inside clusters, and the general and clustered adversarial losses. All are plain torch
-modules and functions with explicit arguments; ``build.py`` wires them to the config.
+modules and functions with explicit arguments; the objectives (``modeling/objectives``) wire them
+to the config.
 """
 
 from .clustering import KMeansResult, kmeans, kmeans_sklearn, run_kmeans

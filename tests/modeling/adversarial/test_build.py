@@ -1,8 +1,8 @@
-"""The branch builder's rules: K follows the batch as the paper's rule says (inputs per step + 3)
-unless set, counting only the streams that are read, and every frame of a clip."""
+"""The clustered objective's K: it follows the batch as the paper's rule says (inputs per step
++ 3) unless set, counting only the streams that are read, and every frame of a clip."""
 
 from i2v_plugin.engine.setup import build_cfg
-from i2v_plugin.modeling.adversarial.build import num_clusters_for
+from i2v_plugin.modeling.objectives import num_clusters_for
 
 
 def k_of(config, *opts):

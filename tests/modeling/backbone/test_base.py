@@ -1,5 +1,5 @@
 """``TappableBackbone``: the shared contract (stage names, early stop, size divisibility, taps,
-clips) lets a new backbone and a newly registered discriminator work with the adversarial branch
+clips) lets a new backbone and a newly registered discriminator work with the adversarial objectives
 without editing any other file."""
 
 import pytest
@@ -8,12 +8,25 @@ from conftest import tiny_cfg
 from detectron2.utils.events import EventStorage
 from torch import nn
 
-from i2v_plugin.modeling.adversarial.build import build_adversarial_branch
 from i2v_plugin.modeling.adversarial.discriminators import (
     DISCRIMINATOR_REGISTRY,
     DomainDiscriminator,
 )
 from i2v_plugin.modeling.backbone.base import TappableBackbone
+from i2v_plugin.modeling.objectives import build_objectives
+
+
+class FixedStep:
+    """The part of a ``TrainingStep`` the adversarial objectives read: the tapped maps of every
+    sample, their domains, and the iteration."""
+
+    iteration = 0
+
+    def __init__(self, features, domains):
+        self.features, self.domains = features, domains
+
+    def tapped(self):
+        return self.features, self.domains
 
 
 class ToyBackbone(TappableBackbone):
@@ -88,14 +101,17 @@ def test_a_new_backbone_and_a_new_discriminator_train_without_editing_the_builde
         "MODEL.I2V.DISCRIMINATORS", "['CountingDiscriminator', 'MLPDiscriminator']",
         "INPUT.CROP.SIZE", "(16, 16)",
     )  # fmt: skip
-    branch = build_adversarial_branch(cfg, ToyBackbone())
-    assert branch.feature_names == ["deep", "stem"]
-    features = {"stem": torch.randn(4, 4, 8, 8), "deep": torch.randn(4, 8, 4, 4)}
+    objectives = build_objectives(cfg, ToyBackbone())
+    assert sorted(t for o in objectives.values() for t in o.taps) == ["deep", "stem"]
+    step = FixedStep(
+        {"stem": torch.randn(4, 4, 8, 8), "deep": torch.randn(4, 8, 4, 4)},
+        torch.tensor([0, 0, 1, 1]),
+    )
     with EventStorage(0):
-        losses = branch(features, torch.tensor([0, 0, 1, 1]))
+        losses = {k: v for o in objectives.values() for k, v in o(step).items()}
     assert set(losses) == {"loss_adv_spatial", "loss_adv_global"}
     sum(losses.values()).backward()
-    assert all(p.grad is not None for p in branch.parameters())
+    assert all(p.grad is not None for o in objectives.values() for p in o.parameters())
 
 
 def test_a_module_that_is_not_a_domain_discriminator_is_refused():
@@ -106,4 +122,4 @@ def test_a_module_that_is_not_a_domain_discriminator_is_refused():
         "INPUT.CROP.SIZE", "(16, 16)",
     )  # fmt: skip
     with pytest.raises(ValueError, match="not a general domain discriminator"):
-        build_adversarial_branch(cfg, ToyBackbone())
+        build_objectives(cfg, ToyBackbone())

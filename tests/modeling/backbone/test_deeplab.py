@@ -12,11 +12,11 @@ from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
 from i2v_plugin.engine.setup import build_cfg
-from i2v_plugin.modeling.adversarial.build import build_adversarial_branch
 from i2v_plugin.modeling.adversarial.discriminators import ConvDiscriminator
 from i2v_plugin.modeling.backbone.deeplab import D2DeepLabResNet
 from i2v_plugin.modeling.heads.deeplab import I2VDeepLabV3Head
 from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
+from i2v_plugin.modeling.objectives import build_objectives
 
 PAPER = "configs/Base-I2V-DeepLab-R101.yaml"
 SYNTH = "configs/synthetic/deeplab_source_only.yaml"
@@ -82,7 +82,7 @@ def test_r101_training_step_per_adversarial_mode(r101, mode):
         sem_seg_head=base.sem_seg_head,
         pixel_mean=base_cfg.MODEL.PIXEL_MEAN,
         pixel_std=base_cfg.MODEL.PIXEL_STD,
-        adversarial=build_adversarial_branch(cfg, base.backbone),
+        objectives=build_objectives(cfg, base.backbone),
     ).train()
     model.zero_grad()
     with EventStorage(0):
@@ -92,10 +92,10 @@ def test_r101_training_step_per_adversarial_mode(r101, mode):
     assert all(torch.isfinite(v) and v.ndim == 0 for v in losses.values())
     sum(losses.values()).backward()
     if mode is not None:
-        assert all(p.grad is not None for p in model.adversarial.parameters())
+        assert all(p.grad is not None for p in model.objectives.parameters())
     assert model.backbone.stem.conv1.weight.grad.abs().sum() > 0
     if mode == "global":
-        disc = model.adversarial.placement_losses["global"].discriminator
+        disc = model.objectives["adv_global"].loss.discriminator
         assert isinstance(disc, ConvDiscriminator) and disc.in_channels == 2048
 
 
@@ -179,7 +179,7 @@ def test_table1_cnn_configs(row):
 def test_synthetic_cnn_counterparts_build(row):
     model = build_model(tiny_cfg(f"configs/synthetic/{row}.yaml"))
     assert isinstance(model.backbone, D2DeepLabResNet)
-    assert (model.adversarial is not None) == ("global" in row)
+    assert ("adv_global" in model.objectives) == ("global" in row)
 
 
 @pytest.mark.parametrize("folder", ["configs", "configs/synthetic"])

@@ -8,10 +8,10 @@ from conftest import tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
-from i2v_plugin.modeling.adversarial.build import build_adversarial_branch
 from i2v_plugin.modeling.adversarial.discriminators import PatchGANDiscriminator
 from i2v_plugin.modeling.backbone.video_swin import STAGE_NAMES, D2VideoSwinTransformer
 from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
+from i2v_plugin.modeling.objectives import build_objectives
 
 PAPER = "configs/Base-I2V-VideoSwin.yaml"
 SYNTH = "configs/synthetic/video_swin_source_only.yaml"
@@ -104,16 +104,16 @@ def test_videoswin_t_builds_on_cpu_with_the_paper_architecture(video_swin_t):
 @pytest.mark.parametrize("mode", [None, *MODES])
 def test_videoswin_t_training_step_per_adversarial_mode(video_swin_t, mode):
     base_cfg, base = video_swin_t
-    adversarial = None
+    objectives = None
     if mode is not None:
         cfg = tiny_cfg(PAPER, *CLIP_OPTS, *MODES[mode])
-        adversarial = build_adversarial_branch(cfg, base.backbone)
+        objectives = build_objectives(cfg, base.backbone)
     model = I2VSemanticSegmentor(
         backbone=base.backbone,
         sem_seg_head=base.sem_seg_head,
         pixel_mean=base_cfg.MODEL.PIXEL_MEAN,
         pixel_std=base_cfg.MODEL.PIXEL_STD,
-        adversarial=adversarial,
+        objectives=objectives,
         clip_length=2,
     ).train()
     model.zero_grad()
@@ -126,16 +126,16 @@ def test_videoswin_t_training_step_per_adversarial_mode(video_swin_t, mode):
     sum(losses.values()).backward()
     assert model.backbone.swin.patch_embed.proj.weight.grad.abs().sum() > 0
     if mode is not None:
-        assert all(p.grad is not None for p in model.adversarial.parameters())
+        assert all(p.grad is not None for p in model.objectives.parameters())
     if mode == "spatial":
-        disc = model.adversarial.placement_losses["spatial"].discriminator
+        disc = model.objectives["adv_spatial"].loss.discriminator
         assert isinstance(disc, PatchGANDiscriminator) and disc.clip_length == 2
 
 
 def test_spatial_patchgan_from_config_is_the_3d_one_and_judges_whole_clips():
     cfg = tiny_cfg(SYNTH, *TINY_VIDEO_OPTS, "INPUT.CLIP.LENGTH", "3", *MODES["spatial"])
     model = build_model(cfg)
-    disc = model.adversarial.placement_losses["spatial"].discriminator
+    disc = model.objectives["adv_spatial"].loss.discriminator
     assert isinstance(disc, PatchGANDiscriminator) and disc.clip_length == 3
     seen = []
     disc.net.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].shape))

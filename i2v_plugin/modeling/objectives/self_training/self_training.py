@@ -1,7 +1,9 @@
 """``SelfTraining``: mean-teacher self-training on unlabeled frames (DAFormer-style), optionally
 with ClassMix and with temporal agreement on pairs of frames.
 
-One step (all inside the model's forward, so Detectron2's stock ``run_step`` stays):
+A registered training objective (``MODEL.I2V.SELF_TRAINING``, instance ``self_training``,
+loss ``loss_self_training``). One step (all inside the model's forward, so Detectron2's stock
+``run_step`` stays):
 
 1. The EMA teacher takes ``alpha = min(1 - 1 / (iter + 1), decay)`` of itself and the rest from
    the student (``ema.py``); ``iter`` is the trainer iteration from the event storage.
@@ -20,9 +22,13 @@ One step (all inside the model's forward, so Detectron2's stock ``run_step`` sta
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
+from detectron2.structures import ImageList
 from detectron2.utils.events import get_event_storage
 from torch import nn
 
+from ...clips import as_clip
+from ..base import OBJECTIVE_REGISTRY, TrainingObjective
 from .classmix import classmix_masks
 from .ema import EMATeacher
 from .pseudo_labels import (
@@ -59,8 +65,15 @@ class TemporalAgreement:
         )
 
 
-class SelfTraining(nn.Module):
-    """Owns the EMA teacher; computes ``loss_self_training`` from unlabeled frames."""
+@OBJECTIVE_REGISTRY.register()
+class SelfTraining(TrainingObjective):
+    """Owns the EMA teacher; computes ``loss_self_training`` from unlabeled frames.
+
+    Config: ``MODEL.I2V.SELF_TRAINING.*`` (``build.py``). Unlabeled input: frames, or frame
+    pairs with ``TEMPORAL.ENABLED``.
+    """
+
+    unlabeled_input = "frames"
 
     def __init__(
         self,
@@ -90,7 +103,7 @@ class SelfTraining(nn.Module):
             class_portion: class-balanced pseudo-label selection (CBST): the most confident
                 fraction of each predicted class is kept below ``threshold`` too; 0 off.
         """
-        super().__init__()
+        super().__init__("self_training")
         if not 0.0 <= class_portion <= 1.0:
             raise ValueError(
                 f"MODEL.I2V.SELF_TRAINING.CLASS_PORTION must lie in [0, 1], got {class_portion}"
@@ -106,7 +119,102 @@ class SelfTraining(nn.Module):
         self.temporal = temporal
         self.ignore_value = int(ignore_value)
 
-    def forward(
+    @classmethod
+    def enabled(cls, cfg) -> bool:
+        st = cfg.MODEL.I2V.SELF_TRAINING
+        if st.TEMPORAL.ENABLED and not st.ENABLED:
+            raise ValueError(
+                "MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED needs SELF_TRAINING.ENABLED True"
+            )
+        return bool(st.ENABLED)
+
+    @classmethod
+    def unlabeled_input_for(cls, cfg) -> str:
+        return "frame_pairs" if cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED else "frames"
+
+    @classmethod
+    def build(cls, cfg, backbone, parts) -> list["SelfTraining"]:
+        return [cls.from_config(cfg, backbone, parts.sem_seg_head)]
+
+    @classmethod
+    def from_config(cls, cfg, backbone: nn.Module, sem_seg_head: nn.Module) -> "SelfTraining":
+        """The objective with an EMA teacher copied from ``backbone`` and ``sem_seg_head``."""
+        st = cfg.MODEL.I2V.SELF_TRAINING
+        temporal = None
+        if st.TEMPORAL.ENABLED:
+            if cfg.INPUT.UNLABELED_PAIR_DISTANCE <= 0:
+                raise ValueError(
+                    "MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED needs frame pairs: set "
+                    "INPUT.UNLABELED_PAIR_DISTANCE > 0 (in native frames)"
+                )
+            temporal = TemporalAgreement(st.TEMPORAL.ALIGN, st.TEMPORAL.MAX_SHIFT)
+        if not 0.0 <= st.THRESHOLD <= 1.0:
+            raise ValueError(
+                f"MODEL.I2V.SELF_TRAINING.THRESHOLD must lie in [0, 1], got {st.THRESHOLD}"
+            )
+        strong = StrongPhotometric(
+            jitter=st.STRONG.JITTER,
+            blur_sigma=st.STRONG.BLUR_SIGMA,
+            blur_prob=st.STRONG.BLUR_PROB,
+            noise_std=st.STRONG.NOISE_STD,
+            image_format=cfg.INPUT.FORMAT,
+        )
+        return cls(
+            teacher=EMATeacher(backbone, sem_seg_head, st.EMA_DECAY),
+            threshold=st.THRESHOLD,
+            num_classes=cfg.MODEL.SEM_SEG_HEAD.NUM_CLASSES,
+            loss_weight=st.LOSS_WEIGHT,
+            quality_weight=st.QUALITY_WEIGHT,
+            strong=strong,
+            classmix=st.CLASSMIX,
+            temporal=temporal,
+            class_portion=st.CLASS_PORTION,
+            ignore_value=cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+        )
+
+    def forward(self, step) -> dict:
+        """The step's unlabeled frames (and their pairs), and the labeled frames and labels for
+        ClassMix, padded to one size; the student is the model's own unlabeled pass.
+
+        Returns:
+            ``{"loss_self_training": weighted loss}`` (see ``loss``).
+        """
+        step.require_unlabeled("Self-training")
+        labeled, unlabeled = step.labeled, step.unlabeled
+        device = step.model.device
+        length = as_clip(unlabeled[0]["image"], 3).shape[0]
+        groups = [[as_clip(x["image"], 3) for x in unlabeled]]
+        if self.temporal is not None:
+            # A sample without a pair (a still image) is its own pair: plain self-training.
+            groups.append([as_clip(x.get("pair_image", x["image"]), 3) for x in unlabeled])
+        if self.classmix:
+            groups.append([as_clip(x["image"], 3) for x in labeled])
+        frames = [f.to(device).float() for group in groups for f in group]
+        padded = ImageList.from_tensors(frames, step.model.backbone.size_divisibility).tensor
+        size = padded.shape[-2:]
+        parts = padded.split([len(group) for group in groups])
+        labeled_images = labeled_targets = None
+        if self.classmix:
+            labeled_images = parts[-1].flatten(0, 1)
+            targets = [as_clip(x["sem_seg"], 2).to(device) for x in labeled]
+            pad = [(0, size[1] - t.shape[-1], 0, size[0] - t.shape[-2]) for t in targets]
+            labeled_targets = torch.cat(
+                [F.pad(t, p, value=self.ignore_value) for t, p in zip(targets, pad)]
+            )
+        return self.loss(
+            student=lambda views: step.segment_views(views, length),
+            student_modules=(step.model.backbone, step.model.sem_seg_head),
+            normalize=step.normalize,
+            weak=parts[0].flatten(0, 1),
+            valid=step.valid(unlabeled, size),
+            pair=parts[1].flatten(0, 1) if self.temporal is not None else None,
+            labeled_images=labeled_images,
+            labeled_targets=labeled_targets,
+            frames_per_sample=length,
+            iteration=step.iteration,
+        )
+
+    def loss(
         self,
         *,
         student: Callable[[torch.Tensor], torch.Tensor],
@@ -118,6 +226,7 @@ class SelfTraining(nn.Module):
         labeled_images: torch.Tensor | None = None,
         labeled_targets: torch.Tensor | None = None,
         frames_per_sample: int = 1,
+        iteration: int | None = None,
     ) -> dict[str, torch.Tensor]:
         """
         Args:
@@ -131,6 +240,7 @@ class SelfTraining(nn.Module):
             labeled_images: (L * T, 3, H, W) raw labeled frames (ClassMix only).
             labeled_targets: (L * T, H, W) long their labels (ClassMix only).
             frames_per_sample: T, frames per sample (clips); pairs need 1.
+            iteration: the trainer iteration (default: the event storage's).
         Returns:
             ``{"loss_self_training": weighted loss}``. Figures go to the event storage:
             ``i2v/pseudo/{ema_alpha, confident, quality, class_<k>}``, with ClassMix
@@ -138,7 +248,9 @@ class SelfTraining(nn.Module):
         """
         storage = get_event_storage()
         t = frames_per_sample
-        alpha = self.teacher.update(*student_modules, storage.iter)
+        alpha = self.teacher.update(
+            *student_modules, storage.iter if iteration is None else iteration
+        )
         figures = {"i2v/pseudo/ema_alpha": alpha}
         n, _, h, w = weak.shape
         if self.temporal is not None:

@@ -13,29 +13,14 @@ into the student after the model was built reach the teacher), later ones averag
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from ...clips import frame_logits
 
 
 def ema_alpha(iteration: int, decay: float) -> float:
     """Weight of the teacher's own weights at ``iteration`` (DAFormer's warm-up rule)."""
     return min(1.0 - 1.0 / (iteration + 1), decay)
-
-
-def frame_logits(backbone: nn.Module, sem_seg_head: nn.Module, clips: torch.Tensor) -> torch.Tensor:
-    """Per-frame logits at the input resolution.
-
-    Args:
-        backbone: a ``TappableBackbone``.
-        sem_seg_head: a head with ``in_features`` and ``layers(features)`` (low-resolution
-            logits), as ``UperNetHead`` and ``I2VDeepLabV3Head``.
-        clips: (B, T, 3, H, W) normalised clips.
-    Returns:
-        (B*T, num_classes, H, W) logits (bilinear upsampling of the head's output).
-    """
-    features = backbone.forward_frames(clips, sem_seg_head.in_features)
-    logits = sem_seg_head.layers(features)
-    return F.interpolate(logits, size=clips.shape[-2:], mode="bilinear", align_corners=False)
 
 
 class EMATeacher(nn.Module):
