@@ -18,13 +18,15 @@ from detectron2.modeling import (
     build_sem_seg_head,
 )
 from detectron2.structures import ImageList
+from detectron2.utils import comm
 from torch import nn
 
 from .backbone.base import TappableBackbone
 from .batchnorm import UNLABELED_BN_MODES
 from .clips import as_clip, frame_logits, normalized_clips
 from .legacy_keys import rename_legacy_keys
-from .objectives import ModelParts, TrainingObjective, TrainingStep, build_objectives, tap_samples
+from .objectives import TrainingObjective, TrainingStep, build_objectives, tap_samples
+from .rng import derived_seed, forked_rng
 
 
 @META_ARCH_REGISTRY.register()
@@ -51,6 +53,7 @@ class I2VSemanticSegmentor(nn.Module):
         ignore_value: int = 255,
         clip_length: int = 1,
         unlabeled_bn: str = "batch",
+        seed: int = 0,
     ):
         """
         Args:
@@ -64,6 +67,8 @@ class I2VSemanticSegmentor(nn.Module):
                 must have it (the 3D PatchGAN is built for it). Inference takes any length.
             unlabeled_bn: BatchNorm behaviour of the unlabeled passes, "batch", "frozen" or
                 "update" (``modeling/batchnorm.py``).
+            seed: the run's seed; each objective's random stream is derived from it, the step
+                and the objective's name (``modeling/rng.py``).
         """
         super().__init__()
         self.backbone = backbone
@@ -76,6 +81,7 @@ class I2VSemanticSegmentor(nn.Module):
                 f"MODEL.I2V.UNLABELED_BN must be one of {UNLABELED_BN_MODES}, got {unlabeled_bn!r}"
             )
         self.unlabeled_bn = unlabeled_bn
+        self.seed = int(seed)
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
         # Checkpoints written before the objectives were modules load too.
@@ -83,18 +89,22 @@ class I2VSemanticSegmentor(nn.Module):
 
     @classmethod
     def from_config(cls, cfg):
+        # The segmentation network draws from the main stream, the objectives from their own:
+        # a row and its source-only baseline start from the same weights at the same seed.
+        seed = cfg.SEED if cfg.SEED >= 0 else torch.initial_seed()
         backbone = build_backbone(cfg)
-        parts = ModelParts(lambda: build_sem_seg_head(cfg, backbone.output_shape()))
-        objectives = build_objectives(cfg, backbone, parts)
+        head = build_sem_seg_head(cfg, backbone.output_shape())
+        objectives = build_objectives(cfg, backbone, head, seed=seed)
         return {
             "backbone": backbone,
-            "sem_seg_head": parts.sem_seg_head,
+            "sem_seg_head": head,
             "pixel_mean": cfg.MODEL.PIXEL_MEAN,
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "objectives": objectives,
             "ignore_value": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "clip_length": cfg.INPUT.CLIP.LENGTH,
             "unlabeled_bn": cfg.MODEL.I2V.UNLABELED_BN,
+            "seed": seed,
         }
 
     @property
@@ -169,8 +179,11 @@ class I2VSemanticSegmentor(nn.Module):
             {k: features[k] for k in head_features}, self._targets(labeled, clips)
         )
         step = TrainingStep(self, labeled, unlabeled, clips, features, taps)
-        for objective in self.objectives.values():
-            losses.update(objective(step))
+        for name, objective in self.objectives.items():
+            # Each objective's draws (dropout, augmentations) come from its own stream.
+            stream = derived_seed(self.seed, "step", step.iteration, comm.get_rank(), name)
+            with forked_rng(stream, self.device):
+                losses.update(objective(step))
         return losses
 
     def tapped_features(

@@ -7,7 +7,6 @@ the clustered adversarial loss and self-training.
 
 from .base import OBJECTIVE_REGISTRY, TrainingObjective
 from .build import (
-    ModelParts,
     build_objectives,
     enabled_objective_classes,
     has_discriminators,
@@ -24,7 +23,6 @@ __all__ = [
     "OBJECTIVE_REGISTRY",
     "ClusteredAdversarial",
     "EntropyMinimization",
-    "ModelParts",
     "PlacementAdversarial",
     "SelfTraining",
     "TrainingObjective",

@@ -10,9 +10,11 @@ segmentation loss. It says
   ``MODEL.I2V.DISC_LR_FACTOR``, their health is watched, and ``GRL.MU 0`` is its control);
 
 and its ``forward(step)`` returns its weighted ``loss_*`` terms and logs its figures to the
-event storage. Everything a step offers (the labeled pass, the unlabeled samples, tapped maps,
-the student's pass on new views) comes through ``TrainingStep`` (``step.py``), so a new
-objective never edits the meta-architecture.
+event storage. Building and every step of an objective run on its own forked random stream, so
+a seed gives the segmentation network the same draws with or without it. Everything a step
+offers (the labeled pass, the unlabeled samples, tapped maps, the student's pass on new views)
+comes through ``TrainingStep`` (``step.py``), so a new objective never edits the
+meta-architecture.
 
 Adding one: subclass ``TrainingObjective``, register it with ``@OBJECTIVE_REGISTRY.register()``,
 implement ``enabled`` and ``build`` (read your own config keys) and ``forward``, and list its
@@ -51,14 +53,14 @@ class TrainingObjective(nn.Module):
         raise NotImplementedError
 
     @classmethod
-    def build(cls, cfg, backbone, parts) -> list["TrainingObjective"]:
-        """The instances ``cfg`` asks for (one per placement, say), or [] when not enabled.
+    def build(cls, cfg, backbone, sem_seg_head) -> list["TrainingObjective"]:
+        """The instances ``cfg`` asks for (one per placement, say); called only when
+        ``enabled(cfg)``, under the objective's own random stream.
 
         Args:
             cfg: the config.
             backbone: the built ``TappableBackbone`` (its contract: placements, map shapes).
-            parts: ``ModelParts`` (``build.py``): ``parts.sem_seg_head`` gives the segmentation
-                head, built on first use.
+            sem_seg_head: the built segmentation head.
         """
         raise NotImplementedError
 

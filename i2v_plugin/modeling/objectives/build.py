@@ -1,30 +1,14 @@
-"""Build the objectives a config names, and say what input they need without building them."""
+"""Build the objectives a config names, and say what input they need without building them.
 
-from collections.abc import Callable
+Each objective class is built under its own forked random stream (``modeling/rng.py``), so its
+parameters' initial values never shift the segmentation network's.
+"""
 
 from torch import nn
 
 from ...utils.input_needs import InputNeeds
+from ..rng import derived_seed, forked_rng
 from .base import OBJECTIVE_REGISTRY, TrainingObjective
-
-
-class ModelParts:
-    """The segmentation head, built on first use.
-
-    Objectives that only read backbone maps are built before the head; one that needs the head
-    (self-training copies it into its teacher) builds it when it asks. The model's random
-    initialisation then follows the order the objectives are listed in.
-    """
-
-    def __init__(self, build_head: Callable[[], nn.Module]):
-        self._build_head = build_head
-        self._head = None
-
-    @property
-    def sem_seg_head(self) -> nn.Module:
-        if self._head is None:
-            self._head = self._build_head()
-        return self._head
 
 
 def objective_classes(cfg) -> list[type[TrainingObjective]]:
@@ -61,29 +45,28 @@ def has_discriminators(cfg) -> bool:
     return any(cls.owns_discriminators for cls in enabled_objective_classes(cfg))
 
 
-def build_objectives(cfg, backbone, parts=None) -> dict[str, TrainingObjective]:
-    """Build every enabled objective, in ``MODEL.I2V.OBJECTIVES`` order.
+def build_objectives(
+    cfg, backbone, sem_seg_head: nn.Module | None = None, seed: int = 0
+) -> dict[str, TrainingObjective]:
+    """Build every enabled objective, in ``MODEL.I2V.OBJECTIVES`` order, each class under its
+    own random stream.
 
     Args:
         cfg: the config.
         backbone: the built ``TappableBackbone``.
-        parts: ``ModelParts`` (the head built on first use), or the head itself, or None when
-            no objective needs it.
+        sem_seg_head: the built segmentation head (self-training copies it), or None when no
+            objective needs it.
+        seed: the model's seed; each class's stream is derived from it and the class name.
     Returns:
         name -> objective (names are unique; a clash is an error naming both classes).
     """
-    if not isinstance(parts, ModelParts):
-        head = parts
-
-        def no_head():
-            if head is None:
-                raise ValueError("build_objectives: an objective needs the segmentation head")
-            return head
-
-        parts = ModelParts(no_head)
     built: dict[str, TrainingObjective] = {}
     for cls in objective_classes(cfg):
-        for objective in cls.build(cfg, backbone, parts) if cls.enabled(cfg) else []:
+        if not cls.enabled(cfg):
+            continue
+        with forked_rng(derived_seed(seed, "build", cls.__name__)):
+            objectives = cls.build(cfg, backbone, sem_seg_head)
+        for objective in objectives:
             if objective.name in built:
                 raise ValueError(
                     f"Two objectives are named {objective.name!r} "

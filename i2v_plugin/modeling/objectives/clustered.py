@@ -51,7 +51,7 @@ class ClusteredAdversarial(AdversarialObjective):
         return bool(cfg.MODEL.I2V.CLUSTER.ENABLED)
 
     @classmethod
-    def build(cls, cfg, backbone, parts) -> list["ClusteredAdversarial"]:
+    def build(cls, cfg, backbone, sem_seg_head) -> list["ClusteredAdversarial"]:
         cluster = cfg.MODEL.I2V.CLUSTER
         tap_of = backbone.placement_features
         if cluster.PLACEMENT not in tap_of:

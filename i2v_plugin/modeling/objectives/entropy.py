@@ -46,7 +46,7 @@ class EntropyMinimization(TrainingObjective):
         return bool(cfg.MODEL.I2V.ENTROPY.ENABLED)
 
     @classmethod
-    def build(cls, cfg, backbone, parts) -> list["EntropyMinimization"]:
+    def build(cls, cfg, backbone, sem_seg_head) -> list["EntropyMinimization"]:
         return [cls(cfg.MODEL.I2V.ENTROPY.LOSS_WEIGHT)]
 
     def forward(self, step) -> dict:

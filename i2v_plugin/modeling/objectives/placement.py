@@ -61,7 +61,7 @@ class PlacementAdversarial(AdversarialObjective):
         return bool(cfg.MODEL.I2V.PLACEMENTS)
 
     @classmethod
-    def build(cls, cfg, backbone, parts) -> list["PlacementAdversarial"]:
+    def build(cls, cfg, backbone, sem_seg_head) -> list["PlacementAdversarial"]:
         i2v = cfg.MODEL.I2V
         placements = list(i2v.PLACEMENTS)
         tap_of = backbone.placement_features

@@ -133,8 +133,8 @@ class SelfTraining(TrainingObjective):
         return "frame_pairs" if cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED else "frames"
 
     @classmethod
-    def build(cls, cfg, backbone, parts) -> list["SelfTraining"]:
-        return [cls.from_config(cfg, backbone, parts.sem_seg_head)]
+    def build(cls, cfg, backbone, sem_seg_head) -> list["SelfTraining"]:
+        return [cls.from_config(cfg, backbone, sem_seg_head)]
 
     @classmethod
     def from_config(cls, cfg, backbone: nn.Module, sem_seg_head: nn.Module) -> "SelfTraining":
