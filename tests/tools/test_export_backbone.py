@@ -14,6 +14,7 @@ from tool_loading import load_tool
 from torchvision.models.video.swin_transformer import SwinTransformer3d
 
 from i2v_plugin.engine.setup import build_cfg
+from i2v_plugin.modeling.weights import side_paths
 
 export_backbone = load_tool("export_backbone")
 
@@ -49,7 +50,7 @@ def export(tmp_path, config, weights, *opts):
     out = str(tmp_path / "encoder.pth")
     argv = ["--config-file", os.path.join(REPO_ROOT, config), "--weights", weights, "--out", out]
     assert export_backbone.main(argv + list(opts)) == 0
-    json_path, norms_path = export_backbone.side_paths(out)
+    json_path, norms_path = side_paths(out)
     with open(json_path) as f:
         record = json.load(f)
     norms = torch.load(norms_path) if record.get("stage_norms") else {}
