@@ -16,7 +16,14 @@ from .checkpoint_io import (
     unwrap_state_dict,
 )
 from .deeplab import convert_torchvision_deeplabv3
-from .export import EncoderExport, ExportError, export_encoder, side_paths, write_export
+from .export import (
+    EncoderExport,
+    ExportError,
+    export_encoder,
+    inverse_names,
+    side_paths,
+    write_export,
+)
 from .inflate import INFLATE_MODES, inflate_swin_to_video_swin
 from .mmseg_swin import convert_mmseg_upernet_swin
 from .registry import (
@@ -26,6 +33,7 @@ from .registry import (
     exporters,
     import_checkpoint,
     import_sources,
+    one_step_importer,
     register_backbone_weights,
 )
 from .report import ConversionReport
@@ -48,7 +56,9 @@ __all__ = [
     "import_checkpoint",
     "import_sources",
     "inflate_swin_to_video_swin",
+    "inverse_names",
     "load_checkpoint_file",
+    "one_step_importer",
     "register_backbone_weights",
     "save_d2_checkpoint",
     "side_paths",

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from detectron2.modeling import build_backbone
 
-from ...utils.atomic import atomic_path, atomic_write
+from ...utils.atomic import atomic_write
 from .registry import BackboneExporter, exporters
 
 
@@ -162,11 +162,13 @@ def write_export(out: str, export: EncoderExport) -> list[str]:
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     json_path, norms_path = side_paths(out)
     written = [out]
-    with atomic_path(out) as tmp:
-        torch.save(export.state_dict, tmp)
+    # Saved through a file object: torch.save on a path derives the archive name from it, which
+    # fails for a hidden temporary name without an extension.
+    with atomic_write(out, "wb") as f:
+        torch.save(export.state_dict, f)
     if export.stage_norms:
-        with atomic_path(norms_path) as tmp:
-            torch.save(export.stage_norms, tmp)
+        with atomic_write(norms_path, "wb") as f:
+            torch.save(export.stage_norms, f)
         export.record["stage_norms"] = os.path.basename(norms_path)
         written.append(norms_path)
     with atomic_write(json_path) as f:
