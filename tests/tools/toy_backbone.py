@@ -40,7 +40,9 @@ class ToyBackbone(TappableBackbone):
             out_features=["res2"],
         )
         self.stem = nn.Conv2d(3, WIDTH, 2, stride=2)
-        self.body = nn.Sequential(nn.Conv2d(WIDTH, 2 * WIDTH, 2, stride=2), nn.BatchNorm2d(8))
+        self.body = nn.Sequential(
+            nn.Conv2d(WIDTH, 2 * WIDTH, 2, stride=2), nn.BatchNorm2d(2 * WIDTH)
+        )
         self.out_norms = nn.ModuleDict({"res2": nn.LayerNorm(2 * WIDTH)})
 
     def run_stage(self, name: str, state: torch.Tensor) -> torch.Tensor:
@@ -58,7 +60,9 @@ class ToyHome(nn.Module):
     def __init__(self, num_classes: int = 10):
         super().__init__()
         self.patchify = nn.Conv2d(3, WIDTH, 2, stride=2)
-        self.encoder = nn.Sequential(nn.Conv2d(WIDTH, 2 * WIDTH, 2, stride=2), nn.BatchNorm2d(8))
+        self.encoder = nn.Sequential(
+            nn.Conv2d(WIDTH, 2 * WIDTH, 2, stride=2), nn.BatchNorm2d(2 * WIDTH)
+        )
         self.norm = nn.LayerNorm(2 * WIDTH)
         self.head = nn.Linear(2 * WIDTH, num_classes)
 
