@@ -22,61 +22,24 @@ import argparse
 
 from i2v_plugin.modeling.weights import (
     INFLATE_MODES,
-    convert_mmseg_upernet_swin,
-    convert_timm_swin,
-    convert_torchvision_deeplabv3,
-    inflate_swin_to_video_swin,
+    ImportOptions,
+    import_checkpoint,
+    import_sources,
     load_checkpoint_file,
     save_d2_checkpoint,
 )
-
-SOURCES = ("timm-swin", "mmseg-upernet-swin", "torchvision-deeplabv3", "inflate-video-swin")
-
-
-def _as_d2_swin(state_dict: dict, num_classes, reports: list) -> dict:
-    """A 2D Swin checkpoint in D2SwinTransformer names, converting raw timm / mmseg first."""
-    if "backbone.swin.patch_embed.proj.weight" in state_dict:
-        return state_dict
-    if "backbone.patch_embed.projection.weight" in state_dict:
-        converted, report = convert_mmseg_upernet_swin(state_dict, num_classes)
-    elif "patch_embed.proj.weight" in state_dict:
-        converted, report = convert_timm_swin(state_dict)
-    else:
-        raise ValueError(
-            "--source inflate-video-swin needs a 2D Swin checkpoint (converted by this tool, raw "
-            "timm or mmsegmentation); found none of their patch-embedding keys"
-        )
-    reports.append(report)
-    return converted
-
-
-def convert(source: str, state_dict: dict, args) -> tuple[dict, list]:
-    """Run the converter of ``source``; returns (state dict, reports)."""
-    if source == "timm-swin":
-        converted, report = convert_timm_swin(state_dict)
-        return converted, [report]
-    if source == "mmseg-upernet-swin":
-        converted, report = convert_mmseg_upernet_swin(state_dict, args.num_classes)
-        return converted, [report]
-    if source == "torchvision-deeplabv3":
-        converted, report = convert_torchvision_deeplabv3(state_dict, args.num_classes)
-        return converted, [report]
-    reports: list = []
-    flat = _as_d2_swin(state_dict, args.num_classes, reports)
-    converted, report = inflate_swin_to_video_swin(
-        flat,
-        temporal_patch=args.temporal_patch,
-        temporal_window=args.temporal_window,
-        mode=args.inflate,
-    )
-    return converted, reports + [report]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--source", required=True, choices=SOURCES)
+    parser.add_argument(
+        "--source",
+        required=True,
+        choices=list(import_sources()),
+        help="checkpoint format (registered by i2v_plugin.modeling.weights)",
+    )
     parser.add_argument("--input", required=True, help="local source checkpoint")
     parser.add_argument("--output", required=True, help="Detectron2 checkpoint to write (.pth)")
     parser.add_argument(
@@ -98,8 +61,14 @@ def main(argv=None):
         help="the target model's class count; a classifier of another size is dropped",
     )
     args = parser.parse_args(argv)
+    options = ImportOptions(
+        num_classes=args.num_classes,
+        temporal_patch=args.temporal_patch,
+        temporal_window=args.temporal_window,
+        inflate=args.inflate,
+    )
     state_dict = load_checkpoint_file(args.input)
-    converted, reports = convert(args.source, state_dict, args)
+    converted, reports = import_checkpoint(args.source, state_dict, options)
     save_d2_checkpoint(args.output, converted)
     for report in reports:
         print(report.summary())

@@ -19,23 +19,29 @@ from av.video.reformatter import VideoReformatter
 
 from ..utils.atomic import atomic_path
 
-# Encoder chosen from the file extension when ``write_video(codec=None)``.
-CODEC_BY_EXTENSION = {
-    ".mp4": "libx264",
-    ".mov": "libx264",
-    ".mkv": "libx264",
-    ".webm": "libvpx-vp9",
-    ".avi": "mpeg4",
-}
 
-# Container format by extension; given explicitly because the file is first written under a
-# temporary name.
-_FORMAT_BY_EXTENSION = {
-    ".mp4": "mp4",
-    ".mov": "mov",
-    ".mkv": "matroska",
-    ".webm": "webm",
-    ".avi": "avi",
+@dataclass(frozen=True)
+class VideoFormat:
+    """What an output file's extension stands for.
+
+    Attributes:
+        container: the FFmpeg muxer, given explicitly because files are first written under a
+            temporary name.
+        codec: the FFmpeg encoder used unless the caller names another.
+    """
+
+    container: str
+    codec: str
+
+
+# Output formats by extension: the one table of every video writer (``write_video`` and
+# ``inference.video_writer.StreamingVideoWriter``).
+VIDEO_FORMATS = {
+    ".mp4": VideoFormat("mp4", "libx264"),
+    ".mov": VideoFormat("mov", "libx264"),
+    ".mkv": VideoFormat("matroska", "libx264"),
+    ".webm": VideoFormat("webm", "libvpx-vp9"),
+    ".avi": VideoFormat("avi", "mpeg4"),
 }
 
 
@@ -73,7 +79,7 @@ class VideoInfo:
     duration_s: float
 
 
-def _quality_options(codec: str, crf: int) -> dict[str, str]:
+def quality_options(codec: str, crf: int) -> dict[str, str]:
     """Encoder options giving constant quality ``crf`` (0..51 scale, higher = worse)."""
     if codec in ("libx264", "libx265"):
         return {"crf": str(crf)}
@@ -85,19 +91,91 @@ def _quality_options(codec: str, crf: int) -> dict[str, str]:
     return {"qmin": str(quantiser), "qmax": str(quantiser)}
 
 
-def _check_frame(frame, index: int, path: str, size: tuple[int, int] | None) -> np.ndarray:
-    frame = np.asarray(frame)
-    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+def output_format(path: str, fps, where: str, formats=None) -> tuple[VideoFormat, Fraction]:
+    """Check an output video's extension and frame rate.
+
+    Args:
+        path: the output file; its extension (any case) picks the format.
+        fps: frames per second, > 0 (a number or an exact Fraction).
+        where: the start of error messages, e.g. "write_video(out.mp4)".
+        formats: the extensions the caller writes (default: all of ``VIDEO_FORMATS``).
+    Returns:
+        (the ``VideoFormat``, fps as a Fraction with a denominator of at most 100000).
+    Raises:
+        ValueError naming ``where`` for another extension or fps <= 0.
+    """
+    formats = VIDEO_FORMATS if formats is None else formats
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in formats:
         raise ValueError(
-            f"write_video({path}): frame {index} must be an HxWx3 uint8 RGB array, "
-            f"got shape {frame.shape} dtype {frame.dtype}"
+            f"{where}: unsupported extension {extension!r}; expected one of {sorted(formats)}"
         )
-    if size is not None and frame.shape[:2] != size:
-        raise ValueError(
-            f"write_video({path}): frame {index} has size {frame.shape[:2]}, "
-            f"but the first frame had {size}; all frames must have the same size"
-        )
-    return frame
+    if not fps > 0:
+        raise ValueError(f"{where}: fps must be > 0, got {fps}")
+    return formats[extension], Fraction(fps).limit_denominator(100_000)
+
+
+class FrameEncoder:
+    """Encodes RGB frames into the video stream of an open output container; the stream is
+    added when the first frame gives the size.
+
+    Args:
+        container: a PyAV output container.
+        codec, rate, pix_fmt, options: the stream's encoder, frame rate (Fraction), pixel format
+            and encoder options.
+        where: the start of error messages (the output file).
+        threaded: let the encoder run its own threads ("AUTO"; outside the GIL).
+    """
+
+    def __init__(self, container, codec, rate, pix_fmt, options, where, threaded=False):
+        self.container, self.where = container, where
+        self.settings = (codec, rate, pix_fmt, options, threaded)
+        self.stream = None
+        self.size = None
+        self.num_frames = 0
+
+    def _add_stream(self, size: tuple[int, int]) -> None:
+        codec, rate, pix_fmt, options, threaded = self.settings
+        if pix_fmt == "yuv420p" and (size[0] % 2 or size[1] % 2):
+            raise ValueError(
+                f"{self.where}: {pix_fmt} needs even width and height, got {size[1]}x{size[0]}"
+            )
+        self.stream = self.container.add_stream(codec, rate=rate)
+        self.stream.height, self.stream.width = size
+        self.stream.pix_fmt = pix_fmt
+        self.stream.options = options
+        if threaded:
+            self.stream.thread_type = "AUTO"
+        self.size = size
+
+    def write(self, frame) -> None:
+        """Encode the next frame: an HxWx3 uint8 RGB array, the size of the first one."""
+        frame = np.asarray(frame)
+        index = self.num_frames
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(
+                f"{self.where}: frame {index} must be an HxWx3 uint8 RGB array, "
+                f"got shape {frame.shape} dtype {frame.dtype}"
+            )
+        if self.stream is None:
+            self._add_stream(frame.shape[:2])
+        elif frame.shape[:2] != self.size:
+            raise ValueError(
+                f"{self.where}: frame {index} has size {frame.shape[:2]}, "
+                f"but the first frame had {self.size}; all frames must have the same size"
+            )
+        video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        video_frame.pts = index
+        for packet in self.stream.encode(video_frame):
+            self.container.mux(packet)
+        self.num_frames += 1
+
+    def finish(self) -> None:
+        """Flush the encoder into the container; ValueError if no frame was written."""
+        if self.stream is None:
+            raise ValueError(f"{self.where}: no frames given")
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
 
 
 def write_video(
@@ -139,68 +217,27 @@ def write_video(
         wrong shape/dtype/size.
     """
     path = os.fspath(path)
-    extension = os.path.splitext(path)[1].lower()
-    if extension not in _FORMAT_BY_EXTENSION:
-        raise ValueError(
-            f"write_video({path}): unsupported extension {extension!r}; "
-            f"expected one of {sorted(_FORMAT_BY_EXTENSION)}"
-        )
-    if not fps > 0:
-        raise ValueError(f"write_video({path}): fps must be > 0, got {fps}")
-    codec = codec or CODEC_BY_EXTENSION[extension]
-    rate = Fraction(fps).limit_denominator(100_000)
-
-    encoder_options = {**_quality_options(codec, crf), "threads": "1", "flags": "+bitexact"}
+    where = f"write_video({path})"
+    video_format, rate = output_format(path, fps, where)
+    codec = codec or video_format.codec
+    encoder_options = {**quality_options(codec, crf), "threads": "1", "flags": "+bitexact"}
     if deterministic and codec == "libx264":
         encoder_options["x264-params"] = "asm=0"
     encoder_options.update(options or {})
     # bitexact keeps version strings and random ids (Matroska) out of the file.
     container_options = {"fflags": "+bitexact"}
-    if faststart and extension in (".mp4", ".mov"):
+    if faststart and video_format.container in ("mp4", "mov"):
         container_options["movflags"] = "+faststart"
-    with atomic_path(path) as tmp_path:
-        _encode(
-            tmp_path,
-            _FORMAT_BY_EXTENSION[extension],
-            container_options,
-            frames,
-            rate,
-            codec,
-            encoder_options,
-            pix_fmt,
-            path,
-        )
-
-
-def _encode(
-    tmp_path, container_format, container_options, frames, rate, codec, options, pix_fmt, path
-) -> None:
-    with av.open(
-        tmp_path, "w", format=container_format, container_options=container_options
-    ) as container:
-        stream = None
-        size = None
-        for index, frame in enumerate(frames):
-            frame = _check_frame(frame, index, path, size)
-            if stream is None:
-                size = frame.shape[:2]
-                if pix_fmt == "yuv420p" and (size[0] % 2 or size[1] % 2):
-                    raise ValueError(
-                        f"write_video({path}): {pix_fmt} needs even width and height, "
-                        f"got {size[1]}x{size[0]}"
-                    )
-                stream = container.add_stream(codec, rate=rate)
-                stream.height, stream.width = size
-                stream.pix_fmt = pix_fmt
-                stream.options = options
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            video_frame.pts = index
-            for packet in stream.encode(video_frame):
-                container.mux(packet)
-        if stream is None:
-            raise ValueError(f"write_video({path}): no frames given")
-        for packet in stream.encode(None):
-            container.mux(packet)
+    with (
+        atomic_path(path) as tmp_path,
+        av.open(
+            tmp_path, "w", format=video_format.container, container_options=container_options
+        ) as container,
+    ):
+        encoder = FrameEncoder(container, codec, rate, pix_fmt, encoder_options, where)
+        for frame in frames:
+            encoder.write(frame)
+        encoder.finish()
 
 
 def _open(path: str):

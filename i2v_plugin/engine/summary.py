@@ -3,8 +3,9 @@
 import json
 import os
 
-from detectron2.utils.file_io import PathManager
 from tabulate import tabulate
+
+from ..utils.atomic import atomic_write
 
 SUMMARY_METRICS = ("mIoU", "fwIoU", "pACC")
 
@@ -23,9 +24,9 @@ def format_results_table(results: dict) -> str:
 def save_final_results(cfg, results: dict, iteration: int, **extra) -> str:
     """Write ``OUTPUT_DIR/final_results.json``: the final iteration's metrics (``results``, empty
     without evaluation) plus ``extra`` sections (e.g. ``discriminators``: their health).
-    Returns the path."""
+    The file appears atomically (``utils.atomic``). Returns the path."""
     path = os.path.join(cfg.OUTPUT_DIR, "final_results.json")
     record = {"iteration": iteration, "seed": cfg.SEED, "results": results or {}, **extra}
-    with PathManager.open(path, "w") as f:
+    with atomic_write(path) as f:
         json.dump(record, f, indent=2)
     return path

@@ -2,9 +2,11 @@
 
 The content goes to a hidden temporary file (``.tmp-*``) in the destination folder, so that the
 final ``os.replace`` stays on one file system and is atomic. The temporary file is flushed to
-disk, given the mode a plain ``open`` would give it, and renamed over the destination. On any
-error it is removed and an existing destination is left as it was. The hidden name keeps
-half-written files out of folder listings (the video index skips hidden files).
+disk, given the mode a plain ``open`` would give it, and renamed over the destination; then the
+folder is flushed too, so that the rename itself survives a power loss. On any error the
+temporary file is removed and an existing destination is left as it was; a process killed
+mid-write may leave one behind, which nothing reads. The hidden name keeps half-written files
+out of folder listings (the video index skips hidden files).
 
 ``atomic_write`` yields a file object; ``atomic_path`` yields the temporary path, for writers that
 open the file themselves (PyAV muxers, ``torch.save``, PIL); ``StagedFile`` does the same across
@@ -24,6 +26,15 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def _fsync(path: str) -> None:
+    """Flush a file's or a folder's data and metadata to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class StagedFile:
     """A temporary file beside ``path`` that becomes ``path`` on ``commit()``.
 
@@ -41,14 +52,11 @@ class StagedFile:
         os.close(fd)
 
     def commit(self) -> None:
-        """Flush the temporary file to disk and rename it to ``path``."""
-        fd = os.open(self.tmp_path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Flush the temporary file to disk, rename it to ``path`` and flush the folder."""
+        _fsync(self.tmp_path)
         os.chmod(self.tmp_path, 0o666 & ~_UMASK)
         os.replace(self.tmp_path, self.path)
+        _fsync(os.path.dirname(os.path.abspath(self.path)))
 
     def discard(self) -> None:
         """Remove the temporary file (``path`` is left untouched)."""

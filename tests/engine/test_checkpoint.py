@@ -124,10 +124,12 @@ def test_sigkill_during_save_resumes_from_a_complete_checkpoint(tmp_path, kill_i
     assert (tmp_path / "last_checkpoint").read_text() == "model_0000001.pth"
     assert saved_weight(tmp_path) == 1.0
     if kill_in == "data":
-        # The partial bytes exist only under the temporary name, and are not a checkpoint.
+        # The partial bytes exist only under a hidden temporary name, and are not a checkpoint.
         assert not (tmp_path / "model_0000002.pth").exists()
+        temporary = [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")]
+        assert len(temporary) == 1 and temporary[0].endswith(".pth")
         with pytest.raises((RuntimeError, OSError)):
-            torch.load(tmp_path / "model_0000002.pth.tmp", weights_only=False)
+            torch.load(tmp_path / temporary[0], weights_only=False)
     else:
         # Killed after the checkpoint's rename: the new file is complete, just not tagged yet.
         data = torch.load(tmp_path / "model_0000002.pth", weights_only=False)

@@ -83,3 +83,21 @@ def test_missing_folder_and_bad_mode_are_errors(tmp_path):
         f.write("x")
     with pytest.raises(ValueError, match="mode must be"), atomic_write(tmp_path / "a", "a"):
         pass
+
+
+def test_commit_syncs_the_file_then_its_folder(tmp_path, monkeypatch):
+    """The rename only survives a power loss once the folder is synced, after the rename."""
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append(
+            ("folder" if os.path.isdir(f"/proc/self/fd/{fd}") else "file", listing(tmp_path))
+        )
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    with atomic_write(tmp_path / "a.txt") as f:
+        f.write("x")
+    assert [kind for kind, _ in synced] == ["file", "folder"]
+    assert synced[1][1] == ["a.txt"]  # the folder is synced after the rename

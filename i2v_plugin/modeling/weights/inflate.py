@@ -21,6 +21,7 @@ import re
 
 import torch
 
+from .conversion import rename_tensors
 from .report import ConversionReport
 
 INFLATE_MODES = ("centre", "replicate")
@@ -97,19 +98,19 @@ def inflate_swin_to_video_swin(
         f"patch kernel inflated to {temporal_patch} time step(s) ({mode}); relative position "
         f"tables repeated over {2 * temporal_window - 1} temporal offsets"
     )
-    out = {}
-    for key, value in state_dict.items():
-        if key.endswith(("relative_position_index", "attn_mask")):
-            report.skipped_buffers += 1
-            continue
-        new = _inflate_key(key)
-        if new is None:
-            report.drop(key, "no counterpart in D2VideoSwinTransformer + its head")
-            continue
+
+    def inflate(new: str, value: torch.Tensor) -> torch.Tensor:
         if new == "backbone.swin.patch_embed.proj.weight":
-            value = inflate_patch_kernel(value, temporal_patch, mode)
-        elif new.endswith("relative_position_bias_table"):
-            value = inflate_bias_table(value, temporal_window)
-        out[new] = value
-        report.converted += 1
+            return inflate_patch_kernel(value, temporal_patch, mode)
+        if new.endswith("relative_position_bias_table"):
+            return inflate_bias_table(value, temporal_window)
+        return value
+
+    out = rename_tensors(
+        state_dict,
+        _inflate_key,
+        report,
+        unmatched="no counterpart in D2VideoSwinTransformer + its head",
+        transform=inflate,
+    )
     return out, report
