@@ -1,5 +1,6 @@
 # i2v_plugin: environment, tests and the demo.
-#   make test    build .venv if needed, run ruff (format check + lint) and pytest
+#   make test       build .venv if needed, run ruff (format check + lint) and every test
+#   make test-fast  ruff and the tests not marked slow (the inner loop: under 90 s)
 #   make demo    build .venv if needed, prepare the synthetic benchmark, train and evaluate
 #   make lint / make format
 # The virtualenv is built from nothing on first use and rebuilt only when the
@@ -19,7 +20,7 @@ QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || tru
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: venv test lint format demo clean-venv
+.PHONY: venv test test-fast lint format demo clean-venv
 
 venv: $(STAMP)
 
@@ -43,6 +44,9 @@ format: $(STAMP)
 
 test: lint
 	$(VPY) -m pytest -q tests
+
+test-fast: lint
+	$(VPY) -m pytest -q -m "not slow" tests
 
 demo: $(STAMP)
 	$(VPY) datasets/prepare_synthetic.py

@@ -33,6 +33,17 @@ def add_i2v_config(cfg):
     cfg.SOLVER.IMS_PER_BATCH_UNLABELED = 4
     # Optimizer: "AdamW" (Swin/UperNet recipe) or "SGD" (DeepLab recipe).
     cfg.SOLVER.OPTIMIZER = "AdamW"
+    # Clip the global gradient norm of the segmentation network and of the discriminators
+    # separately (engine/grad_clip.py), instead of Detectron2's SOLVER.CLIP_GRADIENTS.
+    cfg.SOLVER.GROUP_CLIP = CN()
+    cfg.SOLVER.GROUP_CLIP.ENABLED = False
+    # Largest L2 norm of each group's gradient.
+    cfg.SOLVER.GROUP_CLIP.MAX_NORM = 1.0
+    # Evaluate (and save as model_final.pth) an exponential moving average of the weights
+    # (engine/weight_ema.py); the decay warms up as min(DECAY, 1 - 1 / (n + 1)).
+    cfg.SOLVER.WEIGHT_EMA = CN()
+    cfg.SOLVER.WEIGHT_EMA.ENABLED = False
+    cfg.SOLVER.WEIGHT_EMA.DECAY = 0.999
     # Pad every training crop to INPUT.CROP.SIZE (ignore label in the padding) so that
     # discriminators with a fixed input size always see the same feature map size.
     cfg.INPUT.PAD_TO_CROP_SIZE = True

@@ -16,7 +16,11 @@ from detectron2.utils import comm
 import i2v_plugin  # noqa: F401  (registers everything)
 from i2v_plugin.engine import I2VTrainer, setup_cfg
 from i2v_plugin.engine.launch import set_threads_per_process
-from i2v_plugin.engine.summary import format_results_table, save_final_results
+from i2v_plugin.engine.summary import (
+    format_results_table,
+    per_sequence_scores,
+    save_final_results,
+)
 
 
 def main(args):
@@ -41,6 +45,7 @@ def main(args):
                 cfg.SOLVER.MAX_ITER,
                 discriminators=trainer.discriminator_report(),
                 data=data,
+                per_sequence=per_sequence_scores(cfg),
             )
     if comm.is_main_process() and results:
         print(format_results_table(results), flush=True)

@@ -1,10 +1,13 @@
 """Result summaries: a compact table for the terminal and a JSON record of a run's final metrics."""
 
+import csv
 import json
+import math
 import os
 
 from tabulate import tabulate
 
+from ..evaluation.video_evaluator import PER_SEQUENCE_CSV
 from ..utils.atomic import atomic_write
 
 SUMMARY_METRICS = ("mIoU", "fwIoU", "pACC")
@@ -30,3 +33,19 @@ def save_final_results(cfg, results: dict, iteration: int, **extra) -> str:
     with atomic_write(path) as f:
         json.dump(record, f, indent=2)
     return path
+
+
+def per_sequence_scores(cfg) -> dict[str, dict[str, float]]:
+    """``{dataset: {sequence: mIoU}}`` of every video test set evaluated into
+    ``OUTPUT_DIR/inference/<dataset>/`` (the video evaluator's per-sequence CSV), so that
+    differences between runs can be bootstrapped over sequences; NaN scores are left out."""
+    scores = {}
+    for dataset in cfg.DATASETS.TEST:
+        path = os.path.join(cfg.OUTPUT_DIR, "inference", dataset, PER_SEQUENCE_CSV)
+        if not os.path.exists(path):
+            continue
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        values = {row["sequence"]: float(row["mIoU"]) for row in rows if row.get("mIoU")}
+        scores[dataset] = {k: round(v, 4) for k, v in values.items() if math.isfinite(v)}
+    return scores

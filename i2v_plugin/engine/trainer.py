@@ -30,7 +30,9 @@ from ..modeling.objectives import has_discriminators, required_inputs
 from .adabn import AdaBNHook
 from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
+from .grad_clip import GroupClipHook
 from .hooks import StepSeedHook
+from .weight_ema import WeightEMAHook, build_weight_ema
 
 
 class I2VTrainer(DefaultTrainer):
@@ -56,6 +58,18 @@ class I2VTrainer(DefaultTrainer):
         self._trainer = trainer_cls(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.weight_ema = None
+        if cfg.SOLVER.WEIGHT_EMA.ENABLED:
+            # Built before resume_or_load, so that --resume restores the average too.
+            self.weight_ema = build_weight_ema(model, cfg.SOLVER.WEIGHT_EMA.DECAY)
+            self.checkpointer.add_checkpointable("weight_ema", self.weight_ema)
+        if cfg.SOLVER.GROUP_CLIP.ENABLED:
+            if cfg.SOLVER.CLIP_GRADIENTS.ENABLED:
+                raise ValueError(
+                    "SOLVER.GROUP_CLIP and SOLVER.CLIP_GRADIENTS both clip gradients; enable one"
+                )
+            # On the trainer that runs the step: it calls after_backward on its own hooks.
+            self._trainer.register_hooks([GroupClipHook(model, cfg.SOLVER.GROUP_CLIP.MAX_NORM)])
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
@@ -179,11 +193,16 @@ class I2VTrainer(DefaultTrainer):
         if has_discriminators(self.cfg) and self.cfg.MODEL.I2V.HEALTH_WINDOW > 0:
             self.health = DiscriminatorHealthHook(self.cfg.MODEL.I2V.HEALTH_WINDOW)
             hooks.append(self.health)
+        # After the last step, before the final checkpoint and evaluation: the weight average
+        # first, then AdaBN's statistics for those weights.
+        stops = (d2_hooks.PeriodicCheckpointer, d2_hooks.EvalHook)
+        if self.weight_ema is not None:
+            index = next((i for i, h in enumerate(hooks) if isinstance(h, stops)), len(hooks))
+            hooks.insert(index, WeightEMAHook(self.model, self.weight_ema))
         if self.cfg.TEST.ADABN.ENABLED:
             if not self.cfg.DATASETS.TRAIN_UNLABELED:
                 raise ValueError("TEST.ADABN needs target frames: set DATASETS.TRAIN_UNLABELED")
             # Before the final checkpoint and evaluation, so that both use target statistics.
-            stops = (d2_hooks.PeriodicCheckpointer, d2_hooks.EvalHook)
             index = next((i for i, h in enumerate(hooks) if isinstance(h, stops)), len(hooks))
             hooks.insert(
                 index, AdaBNHook(self.model, self.build_adabn_loader, self.cfg.TEST.ADABN.NUM_ITER)

@@ -5,7 +5,6 @@ unlabeled neighbours as ignore, and the T = 1 path unchanged."""
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.data import DatasetCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
@@ -15,6 +14,7 @@ from i2v_plugin.data.clip_sampling import clip_frame_indices
 from i2v_plugin.data.label_io import read_label_map
 from i2v_plugin.data.mapper import I2VDatasetMapper
 from i2v_plugin.data.video import read_frames
+from tests.helpers import tiny_cfg
 
 
 def mapper(length=3, stride=2, augmentations=(), **kw):

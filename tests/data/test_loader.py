@@ -81,9 +81,8 @@ def test_several_labeled_streams_keep_their_share_in_every_step():
 
 
 def test_joint_labeled_config_gives_images_and_labeled_frames_every_step(synth_root):
-    from conftest import tiny_cfg
-
     from i2v_plugin.data.loader import build_i2v_train_loader
+    from tests.helpers import tiny_cfg
 
     cfg = tiny_cfg(
         "configs/synthetic/swin_joint_labeled_clustered.yaml",
@@ -96,9 +95,8 @@ def test_joint_labeled_config_gives_images_and_labeled_frames_every_step(synth_r
 
 
 def test_batch_composition_that_does_not_add_up_is_refused(synth_root):
-    from conftest import tiny_cfg
-
     from i2v_plugin.data.loader import build_i2v_train_loader
+    from tests.helpers import tiny_cfg
 
     cfg = tiny_cfg(
         "configs/synthetic/swin_joint_labeled.yaml", "DATASETS.TRAIN_SAMPLES_PER_STEP", "(3, 2)"

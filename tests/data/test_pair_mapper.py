@@ -4,13 +4,13 @@ augmentation for both, the same result whatever decoded the frames, and the padd
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.data import DatasetCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
 from i2v_plugin.data.mapper import I2VDatasetMapper, pair_frame_index
 from i2v_plugin.data.video import read_frames
+from tests.helpers import tiny_cfg
 
 
 def mapper(distance=2, augmentations=(), **kw):

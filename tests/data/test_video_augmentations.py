@@ -4,7 +4,6 @@ untouched), "image"-domain samples only, one draw per clip."""
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.data import DatasetCatalog
 from detectron2.data import transforms as T
 
@@ -16,6 +15,7 @@ from i2v_plugin.data.augmentations import (
     build_video_augmentations,
 )
 from i2v_plugin.data.mapper import I2VDatasetMapper
+from tests.helpers import tiny_cfg
 
 SOURCE_ONLY = "configs/synthetic/swin_source_only.yaml"
 ALL_ON = ["INPUT.VIDEO_AUG.ENABLED", "True", "INPUT.VIDEO_AUG.PROB", "1.0",

@@ -8,11 +8,11 @@ import json
 
 import pytest
 import torch
-from conftest import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from i2v_plugin.engine.trainer import I2VTrainer
 from i2v_plugin.modeling.objectives import required_inputs
+from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 
 SYNTH = "configs/synthetic"
 ROWS = {

@@ -9,10 +9,10 @@ import textwrap
 
 import pytest
 import torch
-from conftest import REPO_ROOT
 from fvcore.common.checkpoint import PeriodicCheckpointer
 
 from i2v_plugin.engine.checkpoint import AtomicCheckpointer
+from tests.helpers import REPO_ROOT
 
 REAL_SAVE = torch.save
 
@@ -78,7 +78,6 @@ def test_max_to_keep_never_deletes_the_tagged_checkpoint(tmp_path, monkeypatch):
 KILLED_SAVE = textwrap.dedent(
     """
     import os, signal, sys
-    sys.path.insert(0, {repo!r})
     import torch
     from i2v_plugin.engine.checkpoint import AtomicCheckpointer
 
@@ -113,12 +112,12 @@ KILLED_SAVE = textwrap.dedent(
 
 @pytest.mark.parametrize("kill_in", ["data", "tag"])
 def test_sigkill_during_save_resumes_from_a_complete_checkpoint(tmp_path, kill_in):
-    script = KILLED_SAVE.format(repo=REPO_ROOT)
     proc = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path), kill_in],
+        [sys.executable, "-c", KILLED_SAVE, str(tmp_path), kill_in],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "PYTHONPATH": REPO_ROOT},
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     assert (tmp_path / "last_checkpoint").read_text() == "model_0000001.pth"

@@ -7,11 +7,11 @@ import uuid
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from i2v_plugin.engine import I2VTrainer
+from tests.helpers import tiny_cfg
 
 CLASSES = ["background", "car", "person"]
 

@@ -6,11 +6,11 @@ import os
 import re
 
 import pytest
-from conftest import REPO_ROOT
 from detectron2.data import MetadataCatalog
 
 import i2v_plugin  # noqa: F401  (registers the datasets named by the configs)
 from i2v_plugin.engine.setup import build_cfg
+from tests.helpers import REPO_ROOT
 
 PAPER_DIR = os.path.join(REPO_ROOT, "configs", "paper")
 ROWS = {

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import torch
-from conftest import REPO_ROOT, TINY_MODEL_OPTS
+
+from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS
 
 CONFIG = os.path.join(REPO_ROOT, "configs", "synthetic", "swin_self_training_temporal.yaml")
 OPTS = [

@@ -7,7 +7,12 @@ import os
 import pytest
 from detectron2.config import CfgNode
 
-from i2v_plugin.engine.summary import format_results_table, save_final_results
+from i2v_plugin.engine.summary import (
+    format_results_table,
+    per_sequence_scores,
+    save_final_results,
+)
+from i2v_plugin.evaluation.video_evaluator import PER_SEQUENCE_CSV
 
 
 def test_final_results_are_written_whole_or_not_at_all(tmp_path):
@@ -23,3 +28,14 @@ def test_final_results_are_written_whole_or_not_at_all(tmp_path):
         assert json.load(f) == expected
     assert os.listdir(tmp_path) == ["final_results.json"]
     assert "41.50" in format_results_table(results)
+
+
+def test_per_sequence_scores_come_from_the_video_evaluators_csv(tmp_path):
+    cfg = CfgNode({"OUTPUT_DIR": str(tmp_path), "DATASETS": {"TEST": ("images", "videos")}})
+    folder = tmp_path / "inference" / "videos"
+    folder.mkdir(parents=True)
+    (folder / PER_SEQUENCE_CSV).write_text(
+        "sequence,frames,mIoU\nseq_b,12,40.123456\nseq_a,12,nan\nseq_c,12,75.5\n"
+    )
+    # images has no per-sequence file (Detectron2's image evaluator): it is left out.
+    assert per_sequence_scores(cfg) == {"videos": {"seq_b": 40.1235, "seq_c": 75.5}}

@@ -8,10 +8,10 @@ import json
 
 import pytest
 import torch
-from conftest import tiny_cfg
-from test_paper_configs import PAPER_CONFIGS, adversarial
 
 from i2v_plugin.engine.trainer import I2VTrainer
+from tests.engine.test_paper_configs import PAPER_CONFIGS, adversarial
+from tests.helpers import tiny_cfg
 
 # Each real split's stand-in in the synthetic benchmark: same domain, same labeled-ness.
 STAND_INS = {

@@ -11,7 +11,8 @@ import sys
 import time
 
 import torch
-from conftest import REPO_ROOT, TINY_MODEL_OPTS
+
+from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS
 
 TRAIN_NET = os.path.join(REPO_ROOT, "tools", "train_net.py")
 

@@ -4,12 +4,12 @@ way; "batch" normalises the unlabeled pass with its own batch statistics."""
 
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from i2v_plugin.modeling.batchnorm import unlabeled_batchnorm
+from tests.helpers import tiny_cfg
 
 DEEPLAB = "configs/synthetic/deeplab_global_davis.yaml"
 

@@ -3,13 +3,13 @@ weighted ``loss_*`` scalars; unlabeled samples stop at the deepest tap; inferenc
 
 import pytest
 import torch
-from conftest import random_batch, tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
 from i2v_plugin.modeling.backbone.swin import D2SwinTransformer
 from i2v_plugin.modeling.heads.upernet import UperNetHead
 from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
+from tests.helpers import random_batch, tiny_cfg
 
 SYNTH = "configs/synthetic/swin_source_only.yaml"
 

@@ -4,7 +4,8 @@ figures with the machine they were measured on; options of one suite are refused
 import json
 
 import pytest
-from tool_loading import load_tool
+
+from tests.helpers.tools import load_tool
 
 
 def test_predict_suite_writes_figures_on_generated_frames(tmp_path):

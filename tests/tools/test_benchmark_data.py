@@ -8,10 +8,10 @@ import os
 import av
 from av.video.frame import PictureType
 from benchmark_suites import data_suite
-from conftest import REPO_ROOT
 
 from i2v_plugin.data.video import probe_video
 from i2v_plugin.engine.setup import build_cfg
+from tests.helpers import REPO_ROOT
 
 SMALL_POOL = {
     **data_suite.POOL_PARAMS,

@@ -6,10 +6,10 @@ Detectron2 checkpoint and prints the reports; a source registered from a test fi
 import pytest
 import timm
 import torch
-from tool_loading import load_tool
-from toy_backbone import TOY_SOURCE, ToyBackbone, ToyHome
 
 from i2v_plugin.modeling.weights import CHECKPOINT_AUTHOR, convert_timm_swin
+from tests.helpers.tools import load_tool
+from tests.helpers.toy_backbone import TOY_SOURCE, ToyBackbone, ToyHome
 
 convert_weights = load_tool("convert_weights")
 SWIN_ARGS = dict(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 1, 2, 2), window_size=7)

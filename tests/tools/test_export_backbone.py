@@ -7,13 +7,13 @@ import json
 import os
 
 import torch
-from conftest import REPO_ROOT
 from detectron2.modeling import build_backbone
-from tool_loading import load_tool
-from toy_backbone import TOY_BUILDER, ToyBackbone, ToyHome
 
 from i2v_plugin.engine.setup import build_cfg
 from i2v_plugin.modeling.weights import side_paths
+from tests.helpers import REPO_ROOT
+from tests.helpers.tools import load_tool
+from tests.helpers.toy_backbone import TOY_BUILDER, ToyBackbone, ToyHome
 
 export_backbone = load_tool("export_backbone")
 

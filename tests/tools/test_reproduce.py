@@ -1,7 +1,8 @@
 """tools/reproduce.py plans: controls for adversarial rows only, grids, skipping recorded runs."""
 
 import pytest
-from tool_loading import load_tool
+
+from tests.helpers.tools import load_tool
 
 
 @pytest.fixture(scope="module")

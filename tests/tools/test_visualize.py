@@ -5,18 +5,15 @@ latter checked against what the clustered loss itself reports during a training 
 import json
 import os
 
-import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 from detectron2.modeling import build_model
-from detectron2.utils.events import EventStorage
 from PIL import Image
-from tool_loading import load_tool
 
-from i2v_plugin.visualization.clusters import inspect_clusters, training_batch
 from i2v_plugin.visualization.curves import collect_series, group_series, load_metrics
 from i2v_plugin.visualization.grid import prediction_grid
+from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
+from tests.helpers.tools import load_tool
 
 SOURCE_ONLY = "configs/synthetic/swin_source_only.yaml"
 CLUSTERED = "configs/synthetic/swin_clustered.yaml"
@@ -124,39 +121,6 @@ def test_grid_rows_and_columns(synth_root, tmp_path, visualize_tool):
     with pytest.raises(SystemExit):
         visualize_tool.main(["grid", "--config-file", SOURCE_ONLY, "--out", str(out),
                              "--weights", "no-equals-sign"])  # fmt: skip
-
-
-def test_clusters_match_the_clustered_loss_of_that_training_step(synth_root, tmp_path):
-    weights = save_weights(CLUSTERED, 0, tmp_path / "clustered.pth")
-    cfg = tiny_cfg(CLUSTERED, "MODEL.WEIGHTS", weights)
-    iteration = 3
-    inspection = inspect_clusters(cfg, iteration)
-
-    num_maps = 4 * EMBED_DIM  # 2 labeled + 2 unlabeled samples per batch
-    assert inspection.maps.shape == (num_maps, 16, 16)  # 64 x 64 crops, patch size 4
-    counts = inspection.domain_counts()
-    assert counts.shape == (4, 2) and counts.sum() == num_maps
-    assert counts[:, 1].sum() == int(inspection.domains.sum())
-    assert set(np.unique(inspection.labels)) <= set(range(4))
-
-    # The real training step at that iteration logs the loss's own cluster sizes and pairs.
-    model = build_model(cfg)
-    model.load_state_dict(torch.load(weights, weights_only=False)["model"])
-    model.train()
-    batch = training_batch(cfg, iteration)
-    with EventStorage(iteration) as storage:
-        model(batch)
-    logged = {k: v[0] for k, v in storage.latest().items()}
-    sizes = counts.sum(1)
-    assert logged["i2v/cluster_size_min"] == sizes.min()
-    assert logged["i2v/cluster_size_max"] == sizes.max()
-    totals = inspection.pair_counts.sum(0)
-    for column, kind in enumerate(("image_video", "image_image", "video_video")):
-        assert logged[f"i2v/pairs_{kind}"] == totals[column]
-    # Without a checkpoint iteration the default is the one after the checkpoint's (4 + 1).
-    assert inspect_clusters(cfg).iteration == 5
-    tapped, domains = model.eval().tapped_features(batch, ["patch_embed"])
-    assert tapped["patch_embed"].shape[:2] == (4, EMBED_DIM) and domains.tolist() == [0, 0, 1, 1]
 
 
 def test_clusters_cli_prints_table_and_writes_png(synth_root, tmp_path, visualize_tool, capsys):

@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 import pytest
-from dataset_trees import COCO_IMAGE_IDS, every_value_map, make_coco_tree, write_png
 from PIL import Image
 
 from i2v_plugin.data.datasets.classes import DEFAULT_SHARED_CLASSES, load_shared_classes
@@ -15,6 +14,7 @@ from i2v_plugin.data.label_io import LabelFormatError, read_label_map
 from i2v_plugin.data.mapper import I2VDatasetMapper
 from i2v_plugin.data.prepare.coco_stuff import coco_stuff_remap_table, prepare_coco_stuff
 from i2v_plugin.data.prepare.shared_classes import save_shared_classes
+from tests.helpers.dataset_trees import COCO_IMAGE_IDS, every_value_map, make_coco_tree, write_png
 
 IMAGE_IDS = COCO_IMAGE_IDS
 # COCO-Stuff value (category_id - 1) of each shared class, as published (DATASETS.md).

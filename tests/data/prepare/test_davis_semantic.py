@@ -7,16 +7,6 @@ import os
 
 import numpy as np
 import pytest
-from dataset_trees import (
-    DAVIS_NUM_FRAMES,
-    DAVIS_SEMANTICS,
-    DAVIS_SHARED_CLASSES,
-    DAVIS_TRAIN,
-    DAVIS_VAL,
-    instance_mask,
-    make_davis_tree,
-    write_palette_png,
-)
 from PIL import Image
 
 from i2v_plugin.data.datasets.classes import load_shared_classes
@@ -29,6 +19,16 @@ from i2v_plugin.data.prepare.davis_semantic import (
     prepare_davis_semantic,
 )
 from i2v_plugin.utils.palette import DAVIS_PALETTE
+from tests.helpers.dataset_trees import (
+    DAVIS_NUM_FRAMES,
+    DAVIS_SEMANTICS,
+    DAVIS_SHARED_CLASSES,
+    DAVIS_TRAIN,
+    DAVIS_VAL,
+    instance_mask,
+    make_davis_tree,
+    write_palette_png,
+)
 
 TRAIN, VAL, NUM_FRAMES = DAVIS_TRAIN, DAVIS_VAL, DAVIS_NUM_FRAMES
 EXPECTED_CLASSES = DAVIS_SHARED_CLASSES

@@ -7,12 +7,19 @@ import os
 
 import numpy as np
 import pytest
-from dataset_trees import FBMS_H, FBMS_W, colour_gt, grey_gt, make_fbms_tree, regions_of_colour_gt
 from PIL import Image
 
 from i2v_plugin.data.datasets.classes import DEFAULT_SHARED_CLASSES
 from i2v_plugin.data.label_io import read_label_map
 from i2v_plugin.data.prepare.fbms_groundtruth import load_class_table, prepare_fbms_split
+from tests.helpers.dataset_trees import (
+    FBMS_H,
+    FBMS_W,
+    colour_gt,
+    grey_gt,
+    make_fbms_tree,
+    regions_of_colour_gt,
+)
 
 
 @pytest.fixture

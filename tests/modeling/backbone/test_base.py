@@ -4,7 +4,6 @@ without editing any other file."""
 
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.utils.events import EventStorage
 from torch import nn
 
@@ -14,6 +13,7 @@ from i2v_plugin.modeling.adversarial.discriminators import (
 )
 from i2v_plugin.modeling.backbone.base import TappableBackbone
 from i2v_plugin.modeling.objectives import build_objectives
+from tests.helpers import tiny_cfg
 
 
 class FixedStep:

@@ -7,7 +7,6 @@ import os
 
 import pytest
 import torch
-from conftest import REPO_ROOT, random_batch, tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
@@ -17,6 +16,7 @@ from i2v_plugin.modeling.backbone.deeplab import D2DeepLabResNet
 from i2v_plugin.modeling.heads.deeplab import I2VDeepLabV3Head
 from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
 from i2v_plugin.modeling.objectives import build_objectives
+from tests.helpers import REPO_ROOT, random_batch, tiny_cfg
 
 PAPER = "configs/Base-I2V-DeepLab-R101.yaml"
 SYNTH = "configs/synthetic/deeplab_source_only.yaml"

@@ -4,7 +4,6 @@ spatial placement), the loss covering every labeled frame, and the clip inferenc
 
 import pytest
 import torch
-from conftest import tiny_cfg
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
@@ -12,6 +11,7 @@ from i2v_plugin.modeling.adversarial.discriminators import PatchGANDiscriminator
 from i2v_plugin.modeling.backbone.video_swin import STAGE_NAMES, D2VideoSwinTransformer
 from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
 from i2v_plugin.modeling.objectives import build_objectives
+from tests.helpers import tiny_cfg
 
 PAPER = "configs/Base-I2V-VideoSwin.yaml"
 SYNTH = "configs/synthetic/video_swin_source_only.yaml"

@@ -7,10 +7,13 @@ import os
 import pytest
 import torch
 import torchvision
-from conftest import REPO_ROOT, tiny_cfg
 from detectron2.modeling import build_backbone, build_model
 from torchvision.models.segmentation import deeplabv3_resnet101
-from weight_helpers import (
+
+from i2v_plugin.engine.setup import build_cfg
+from i2v_plugin.modeling.weights import convert_torchvision_deeplabv3, export_encoder
+from tests.helpers import REPO_ROOT, tiny_cfg
+from tests.helpers.weights import (
     STAGES,
     assert_close,
     convert_to_file,
@@ -18,9 +21,6 @@ from weight_helpers import (
     randomise,
     randomise_norms,
 )
-
-from i2v_plugin.engine.setup import build_cfg
-from i2v_plugin.modeling.weights import convert_torchvision_deeplabv3, export_encoder
 
 
 def test_torchvision_deeplabv3_round_trip_matches_torchvision_outputs(tmp_path):

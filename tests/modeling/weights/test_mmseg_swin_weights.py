@@ -7,9 +7,9 @@ import re
 import torch
 import torch.nn.functional as F
 from timm.models.swin_transformer import PatchMerging
-from weight_helpers import convert_to_file, load_weights, randomise, swin_segmentor
 
 from i2v_plugin.modeling.weights import convert_mmseg_upernet_swin
+from tests.helpers.weights import convert_to_file, load_weights, randomise, swin_segmentor
 
 MMSEG_BLOCK = {
     "attn.qkv.": "attn.w_msa.qkv.",

@@ -8,10 +8,13 @@ import re
 import pytest
 import timm
 import torch
-from conftest import REPO_ROOT
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
-from weight_helpers import (
+
+from i2v_plugin.engine.setup import build_cfg
+from i2v_plugin.modeling.weights import convert_timm_swin, export_encoder
+from tests.helpers import REPO_ROOT
+from tests.helpers.weights import (
     STAGES,
     SWIN_ARGS,
     assert_close,
@@ -22,9 +25,6 @@ from weight_helpers import (
     randomise_norms,
     swin_segmentor,
 )
-
-from i2v_plugin.engine.setup import build_cfg
-from i2v_plugin.modeling.weights import convert_timm_swin, export_encoder
 
 
 def original_swin_layout(state_dict):

@@ -9,20 +9,8 @@ import pytest
 import timm
 import torch
 import torchvision
-from conftest import REPO_ROOT
 from detectron2.modeling import build_backbone
 from torchvision.models.video.swin_transformer import SwinTransformer3d
-from weight_helpers import (
-    STAGES,
-    SWIN_ARGS,
-    assert_close,
-    convert_to_file,
-    layer_norm,
-    load_weights,
-    randomise,
-    randomise_norms,
-    swin_segmentor,
-)
 
 from i2v_plugin.engine.setup import build_cfg
 from i2v_plugin.modeling.backbone.swin import STAGE_NAMES
@@ -36,6 +24,18 @@ from i2v_plugin.modeling.weights import (
     inflate_swin_to_video_swin,
 )
 from i2v_plugin.modeling.weights.inflate import inflate_patch_kernel
+from tests.helpers import REPO_ROOT
+from tests.helpers.weights import (
+    STAGES,
+    SWIN_ARGS,
+    assert_close,
+    convert_to_file,
+    layer_norm,
+    load_weights,
+    randomise,
+    randomise_norms,
+    swin_segmentor,
+)
 
 
 @pytest.mark.parametrize("mode", ["centre", "replicate"])

@@ -8,7 +8,6 @@ import os
 
 import pytest
 import torch
-from conftest import REPO_ROOT
 
 from i2v_plugin.engine.setup import build_cfg
 from i2v_plugin.modeling.weights import (
@@ -23,6 +22,7 @@ from i2v_plugin.modeling.weights import (
     registry,
 )
 from i2v_plugin.modeling.weights.conversion import rename_by_rules, rename_tensors
+from tests.helpers import REPO_ROOT
 
 SWIN_CONFIG = os.path.join(REPO_ROOT, "configs/swin_clustered.yaml")
 

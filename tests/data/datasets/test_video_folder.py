@@ -13,7 +13,6 @@ import uuid
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.utils.events import EventStorage
 
@@ -24,6 +23,7 @@ from i2v_plugin.data.loader import TrainStream
 from i2v_plugin.data.mapper import I2VDatasetMapper
 from i2v_plugin.data.video import write_video
 from i2v_plugin.data.video_stream import VideoTrainStream
+from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 
 CLIPS = {"cats/c1.mp4": 24.0, "dogs/d1.webm": 12.0, "d2.avi": 30.0}  # path -> native fps
 NUM_FRAMES, HEIGHT, WIDTH = 12, 32, 48

@@ -3,7 +3,7 @@
 import importlib.util
 import os
 
-from conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 
 def load_tool(name: str):

@@ -8,9 +8,9 @@ of ``next()`` untouched.
 """
 
 import torch
-from conftest import tiny_cfg
 
 from i2v_plugin.data import build_i2v_train_loader
+from tests.helpers import tiny_cfg
 
 
 def test_first_batch_does_not_draw_from_the_global_rng(synth_root):

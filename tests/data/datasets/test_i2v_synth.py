@@ -3,10 +3,10 @@ the "video" domain feed the unlabeled stream of the real two-stream loader."""
 
 import itertools
 
-from conftest import tiny_cfg
 from detectron2.data import DatasetCatalog
 
 from i2v_plugin.data.loader import build_i2v_train_loader
+from tests.helpers import tiny_cfg
 
 
 def test_images_as_video_split_is_unlabeled_and_in_the_video_domain(synth_root):

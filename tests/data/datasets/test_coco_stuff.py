@@ -7,13 +7,13 @@ import os
 import uuid
 
 import pytest
-from dataset_trees import COCO_IMAGE_IDS, make_coco_tree
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from i2v_plugin.data.datasets import coco_stuff
 from i2v_plugin.data.datasets.classes import DEFAULT_SHARED_CLASSES
 from i2v_plugin.data.datasets.coco_stuff import load_coco_stuff_shared, register_all_coco_stuff
 from i2v_plugin.data.prepare.coco_stuff import prepare_coco_stuff
+from tests.helpers.dataset_trees import COCO_IMAGE_IDS, make_coco_tree
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import os
 import uuid
 
 import pytest
-from dataset_trees import BLUE_PACKED, RED_ISH_PACKED, make_fbms_tree
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from i2v_plugin.data.datasets import fbms
@@ -18,6 +17,7 @@ from i2v_plugin.data.datasets.fbms import (
     register_all_fbms,
 )
 from i2v_plugin.data.prepare.fbms_groundtruth import prepare_fbms_split
+from tests.helpers.dataset_trees import BLUE_PACKED, RED_ISH_PACKED, make_fbms_tree
 
 
 @pytest.fixture

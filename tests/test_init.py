@@ -4,12 +4,12 @@ import glob
 import os
 
 import pytest
-from conftest import REPO_ROOT, tiny_cfg
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import BACKBONE_REGISTRY, META_ARCH_REGISTRY, SEM_SEG_HEADS_REGISTRY
 
 import i2v_plugin
 from i2v_plugin.modeling.adversarial import DISCRIMINATOR_REGISTRY
+from tests.helpers import REPO_ROOT, tiny_cfg
 
 SYNTH_SPLITS = [
     "i2v_synth_images_train",

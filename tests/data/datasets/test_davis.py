@@ -7,19 +7,19 @@ import os
 import uuid
 
 import pytest
-from dataset_trees import (
-    DAVIS_NUM_FRAMES,
-    DAVIS_SHARED_CLASSES,
-    DAVIS_TRAIN,
-    DAVIS_VAL,
-    make_davis_tree,
-)
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from i2v_plugin.data.datasets import davis
 from i2v_plugin.data.datasets.classes import DEFAULT_SHARED_CLASSES
 from i2v_plugin.data.datasets.davis import load_davis_frames, register_all_davis
 from i2v_plugin.data.prepare.davis_semantic import prepare_davis_semantic
+from tests.helpers.dataset_trees import (
+    DAVIS_NUM_FRAMES,
+    DAVIS_SHARED_CLASSES,
+    DAVIS_TRAIN,
+    DAVIS_VAL,
+    make_davis_tree,
+)
 
 
 @pytest.fixture

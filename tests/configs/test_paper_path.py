@@ -13,11 +13,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT
-from dataset_trees import make_paper_coco_tree, make_paper_davis_tree
 
 from i2v_plugin.data.datasets.classes import DEFAULT_SHARED_CLASSES
 from i2v_plugin.engine.setup import build_cfg
+from tests.helpers import REPO_ROOT
+from tests.helpers.dataset_trees import make_paper_coco_tree, make_paper_davis_tree
 
 # The run's size; everything else is the shipped config.
 SMALL_RUN = [
