@@ -16,8 +16,8 @@ import os
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
-from ...synth.classes import SYNTH_CLASSES
 from ..video import probe_video
+from .synth_classes import SYNTH_CLASSES
 
 PREPARE_COMMAND = "python datasets/prepare_synthetic.py"
 
