@@ -32,11 +32,7 @@ params give byte-identical files whatever the number of workers. A run writes in
 sibling folder and renames it into place at the end; ``params.json`` is the cache key.
 """
 
-import json
 import multiprocessing
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from tqdm import tqdm
@@ -53,6 +49,7 @@ from .params import (
     video_splits,
 )
 from .samples import make_image_sample, make_video_sample
+from .staging import build_atomically, is_finished, write_json
 from .writer import sequence_name, write_images, write_video_v3, write_video_v4
 
 __all__ = [
@@ -116,7 +113,7 @@ def _make_layout(out: Path, params: SynthParams) -> None:
     for split in video_splits(params):
         names = [sequence_name(split, i) for i in range(num_videos(params, split))]
         (out / "videos" / "ImageSets" / f"{split}.txt").write_text("".join(n + "\n" for n in names))
-    _write_json(out / "classes.json", {"classes": list(SYNTH_CLASSES)})
+    write_json(out / "classes.json", {"classes": list(SYNTH_CLASSES)})
 
 
 def _run_tasks(tasks: list[tuple], workers: int, progress: bool) -> dict[str, list[str]]:
@@ -142,13 +139,8 @@ def _run_tasks(tasks: list[tuple], workers: int, progress: bool) -> dict[str, li
     return families
 
 
-def _write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
-
-
 def _cache_key(params: SynthParams) -> dict:
-    key = {"generator_version": params.version, "params": cache_key_params(params)}
-    return json.loads(json.dumps(key))  # tuples -> lists, as they read back from the file
+    return {"generator_version": params.version, "params": cache_key_params(params)}
 
 
 def is_up_to_date(root, params: SynthParams) -> bool:
@@ -160,31 +152,7 @@ def is_up_to_date(root, params: SynthParams) -> bool:
     Returns:
         True if root/params.json exists and matches params (and their generator version).
     """
-    try:
-        stored = json.loads((Path(root) / "params.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return stored == _cache_key(params)
-
-
-def _check_replaceable(root: Path) -> None:
-    if not root.exists():
-        return
-    if not root.is_dir():
-        raise FileExistsError(f"Dataset root {root} exists and is not a folder")
-    foreign = sorted(set(os.listdir(root)) - _OWN_ENTRIES)
-    if foreign:
-        raise FileExistsError(
-            f"Dataset root {root} holds entries the generator did not write "
-            f"({', '.join(foreign[:5])}); refusing to replace it. Remove it or choose another root."
-        )
-
-
-def _remove_leftovers(root: Path) -> None:
-    """Delete staging folders of interrupted runs (``.<name>.partial-*``, ``.<name>.old-*``)."""
-    for pattern in (f".{root.name}.partial-*", f".{root.name}.old-*"):
-        for leftover in root.parent.glob(pattern):
-            shutil.rmtree(leftover, ignore_errors=True)
+    return is_finished(root, _cache_key(params))
 
 
 def generate_synthetic(
@@ -199,7 +167,7 @@ def generate_synthetic(
     The dataset is written into a temporary sibling folder (``.<name>.partial-*``) whose
     params.json is written last, and renamed to ``root`` at the end, replacing an outdated
     dataset; an interrupted run therefore never looks finished, and its leftovers are deleted by
-    the next run. Do not run two generators on the same root at once.
+    the next run (``staging.py``). Do not run two generators on the same root at once.
 
     Args:
         root: dataset folder (created, or replaced when outdated).
@@ -217,26 +185,13 @@ def generate_synthetic(
     params = params if params is not None else SynthParams()
     if not force and is_up_to_date(root, params):
         return root
-    _check_replaceable(root)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(root)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
-    try:
+    workers = DEFAULT_WORKERS if workers is None else workers
+
+    def build(staging: Path) -> None:
         _make_layout(staging, params)
         tasks = _tasks(staging, params)
-        workers = DEFAULT_WORKERS if workers is None else workers
         families = _run_tasks(tasks, min(workers, len(tasks)), progress)
         if params.version >= 4:
-            _write_json(staging / "videos" / "families.json", families)
-        _write_json(staging / "params.json", _cache_key(params))
-        if root.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{root.name}.old-", dir=root.parent))
-            os.replace(root, retired / root.name)
-            os.replace(staging, root)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, root)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return root
+            write_json(staging / "videos" / "families.json", families)
+
+    return build_atomically(root, _cache_key(params), build, _OWN_ENTRIES)

@@ -72,7 +72,7 @@ class SynthParams:
 
     # --- video domain: content and motion ---
     # (min, max) object diameter at the first frame, fraction of the frame side.
-    video_object_size: tuple[float, float] = (0.25, 0.5)
+    video_object_size: tuple[float, float] = (0.3, 0.55)
     # Object centres stay within [margin, 1 - margin] of the frame, fraction of the side (a
     # small margin lets objects stick out of the frame).
     video_centre_margin: float = 0.15
@@ -85,13 +85,13 @@ class SynthParams:
 
     # --- video domain: public degradations (each off at the value given in brackets) ---
     # Motion blur: shutter-open time in frame intervals [0]; >1 exaggerates the blur.
-    motion_blur_exposure: float = 0.5
+    motion_blur_exposure: float = 0.4
     # Renders averaged over the exposure (>= 1); more = smoother blur, slower generation.
     motion_blur_substeps: int = 5
     # (min, max) low-light brightness gain per video [(1, 1)].
-    low_light_gain: tuple[float, float] = (0.85, 1.0)
+    low_light_gain: tuple[float, float] = (0.9, 1.0)
     # (min, max) low-light gamma per video, >1 darkens mid-tones [(1, 1)].
-    low_light_gamma: tuple[float, float] = (0.95, 1.15)
+    low_light_gamma: tuple[float, float] = (0.95, 1.1)
     # Colour cast: each channel gain is uniform in 1 +- this, per video [0].
     colour_cast: float = 0.08
     # Sensor read-noise standard deviation, fraction of the full range [0].
@@ -99,7 +99,7 @@ class SynthParams:
     # Sensor shot-noise standard deviation on a white pixel, fraction of the range [0].
     noise_shot_sigma: float = 0.012
     # Low resolution: downsample by this factor and upsample back [1].
-    downsample_factor: float = 1.25
+    downsample_factor: float = 1.0
     # Camera shake: per-frame jitter standard deviation, fraction of the frame side [0].
     camera_shake: float = 0.006
     # H.264 constant rate factor, 0..51: higher = stronger compression artefacts [~18].
@@ -120,9 +120,12 @@ class SynthParams:
     # --- video domain content (the shift that survives calibrated artefacts) ---
     # (min, max) HSV value of video backgrounds: brighter than the images' backgrounds, so
     # "bright object on a dark ground" stops being a shortcut.
-    video_background_value: tuple[float, float] = (0.1, 0.75)
+    video_background_value: tuple[float, float] = (0.05, 0.85)
+    # Texture contrast of video objects and clutter (see texture_contrast): bolder patterns
+    # than the images'.
+    video_texture_contrast: float = 0.8
     # (min, max) number of non-class clutter blobs painted into each video background.
-    video_clutter: tuple[int, int] = (0, 3)
+    video_clutter: tuple[int, int] = (1, 4)
     # (min, max) clutter blob length, fraction of the frame side.
     video_clutter_size: tuple[float, float] = (0.1, 0.3)
     # (min, max) number of moving non-class occluders drawn over the objects (label 0).
@@ -301,6 +304,7 @@ def _validate_v4_fields(p: SynthParams) -> None:
         name = f"num_{split}_videos"
         _require(getattr(p, name) >= -1, name, "must be >= 0, or -1 (as many as its pair)")
     _require_range(p, "video_background_value", 0.0, 1.0)
+    _require(0 <= p.video_texture_contrast <= 1, "video_texture_contrast", "must be in [0, 1]")
     _require_range(p, "video_clutter", 0, None)
     _require_range(p, "video_clutter_size", 0.0, 2.0)
     _require_range(p, "video_occluders", 0, None)

@@ -58,7 +58,7 @@ def scene_geometry(params: SynthParams, kind: str) -> Geometry:
             occluders=params.video_occluders,
             occluder_size=params.video_occluder_size,
             appearance=Appearance(
-                params.texture_contrast, params.object_value, params.video_background_value
+                params.video_texture_contrast, params.object_value, params.video_background_value
             ),
         )
     if kind == "image_like":
