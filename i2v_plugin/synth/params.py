@@ -120,14 +120,14 @@ class SynthParams:
     # --- video domain content (the shift that survives calibrated artefacts) ---
     # (min, max) HSV value of video backgrounds: brighter than the images' backgrounds, so
     # "bright object on a dark ground" stops being a shortcut.
-    video_background_value: tuple[float, float] = (0.05, 0.85)
+    video_background_value: tuple[float, float] = (0.0, 0.75)
     # Texture contrast of video objects and clutter (see texture_contrast): bolder patterns
     # than the images'.
     video_texture_contrast: float = 0.8
     # (min, max) number of non-class clutter blobs painted into each video background.
-    video_clutter: tuple[int, int] = (1, 4)
+    video_clutter: tuple[int, int] = (2, 5)
     # (min, max) clutter blob length, fraction of the frame side.
-    video_clutter_size: tuple[float, float] = (0.1, 0.3)
+    video_clutter_size: tuple[float, float] = (0.12, 0.35)
     # (min, max) number of moving non-class occluders drawn over the objects (label 0).
     video_occluders: tuple[int, int] = (0, 1)
     # (min, max) occluder length, fraction of the frame side.

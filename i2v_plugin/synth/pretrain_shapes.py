@@ -37,7 +37,7 @@ _PARTS = {
     "ellipse": [(_circle_points(64, 0, 2 * math.pi) * [1.0, 0.5], True)],
     "diamond": [(np.array([[0, -1], [0.55, 0], [0, 1], [-0.55, 0]], float), True)],
     "pentagon": [(_regular(5, -math.pi / 2), True)],
-    "octagon": [(_regular(8, math.pi / 8), True)],
+    "parallelogram": [(np.array([[-0.9, 0.4], [0.35, 0.4], [0.9, -0.4], [-0.35, -0.4]]), True)],
     "trapezoid": [(np.array([[-0.9, 0.45], [0.9, 0.45], [0.4, -0.45], [-0.4, -0.45]]), True)],
     "chevron": [
         (np.array([[-0.8, -0.5], [0, 0.2], [0.8, -0.5], [0.8, 0.0], [0, 0.7], [-0.8, 0.0]]), True)

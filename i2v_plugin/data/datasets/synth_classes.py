@@ -27,7 +27,7 @@ PRETRAIN_SHAPE_NAMES = (
     "ellipse",
     "diamond",
     "pentagon",
-    "octagon",
+    "parallelogram",
     "trapezoid",
     "chevron",
     "heart",
