@@ -21,13 +21,8 @@ from i2v_plugin.synth.generator import (
     generate_synthetic,
     is_up_to_date,
 )
-from i2v_plugin.synth.params import (
-    default_params,
-    num_videos,
-    params_with_overrides,
-    requested_version,
-    video_splits,
-)
+from i2v_plugin.synth.overrides import params_with_overrides, requested_version
+from i2v_plugin.synth.params import default_params, num_videos, video_splits
 from i2v_plugin.synth.pretrain import ensure_pretrain_dataset
 
 

