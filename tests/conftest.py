@@ -30,5 +30,6 @@ def synth_root():
         num_tune_images=2,
         num_tune_videos=1,
         frames_per_video=6,
+        eval_frames_per_video=6,
     )
     return str(generate_synthetic(os.path.join(DATASETS_ROOT, "i2v_synth"), params, progress=False))

@@ -17,7 +17,7 @@ from detectron2.data import (
 from detectron2.utils import comm
 from detectron2.utils.events import get_event_storage
 
-from ..utils.input_needs import InputNeeds
+from ..utils.input_needs import InputNeeds, needs_of
 from .datasets.video_folder import resolve_video_folder_name
 from .mapper import I2VDatasetMapper
 from .samplers import ResumableTrainingSampler, SeededMapDataset
@@ -228,14 +228,15 @@ def build_i2v_train_loader(cfg, needs: InputNeeds | None = None) -> TwoStreamLoa
 
     Args:
         cfg: the config.
-        needs: what the model's objectives need (``modeling.objectives.required_inputs(cfg)``;
-            the trainer passes it). None: labeled batches only.
+        needs: what the model's objectives need (the trainer passes
+            ``modeling.objectives.required_inputs(cfg)``); None asks the registered provider
+            (``utils/input_needs.py``), which gives the same answer.
     Returns:
         ``TwoStreamLoader``; the unlabeled stream exists when ``needs.unlabeled`` and
         ``DATASETS.TRAIN_UNLABELED`` is set. With ``needs.both_domains`` the training data must
         hold images and videos.
     """
-    needs = needs or InputNeeds()
+    needs = needs_of(cfg) if needs is None else needs
     if not cfg.DATASETS.TRAIN:
         raise ValueError("DATASETS.TRAIN is empty: the segmentation loss needs labeled data.")
     mapper = I2VDatasetMapper(cfg, is_train=True)

@@ -1,19 +1,14 @@
-"""The classes of the synthetic benchmark: background plus ten shapes (label value = index).
+"""The classes of the synthetic benchmark (kept for existing imports).
 
-Kept apart from the generator so that registration reads the list without importing it.
+The lists live in the data layer, ``i2v_plugin.data.datasets.synth_classes``, so that
+registration never imports this package; this module re-exports them.
 """
 
-SHAPE_NAMES = (
-    "disk",
-    "square",
-    "triangle",
-    "star",
-    "cross",
-    "ring",
-    "crescent",
-    "hexagon",
-    "arrow",
-    "frame",
+from ..data.datasets.synth_classes import (
+    PRETRAIN_CLASSES,
+    PRETRAIN_SHAPE_NAMES,
+    SHAPE_NAMES,
+    SYNTH_CLASSES,
 )
 
-SYNTH_CLASSES = ("background", *SHAPE_NAMES)
+__all__ = ["PRETRAIN_CLASSES", "PRETRAIN_SHAPE_NAMES", "SHAPE_NAMES", "SYNTH_CLASSES"]

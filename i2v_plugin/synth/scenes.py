@@ -108,7 +108,8 @@ def render_scene(
     return rgb, label
 
 
-def _sample_class_ids(rng: np.random.Generator, count: int, top_class: int) -> list[int]:
+def sample_class_ids(rng: np.random.Generator, count: int, top_class: int) -> list[int]:
+    """``count`` class ids, bottom to top: ``count - 1`` uniform ones, then ``top_class``."""
     others = rng.integers(1, NUM_SHAPE_CLASSES + 1, size=count - 1).tolist()
     return [int(c) for c in others] + [top_class]
 
@@ -171,7 +172,7 @@ def sample_image_scene(
     background = _add_distractors(rng, background, max_distractors, side, appearance)
     count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
     objects = []
-    for class_id in _sample_class_ids(rng, count, top_class):
+    for class_id in sample_class_ids(rng, count, top_class):
         centre = side / 2 + rng.uniform(-centre_jitter, centre_jitter, size=2) * side
         pose = Pose(
             cx=float(centre[0]),
@@ -183,7 +184,7 @@ def sample_image_scene(
     return Scene(background, tuple(objects))
 
 
-def _end_point(rng, start: np.ndarray, travel: float, low: float, high: float) -> np.ndarray:
+def end_point(rng, start: np.ndarray, travel: float, low: float, high: float) -> np.ndarray:
     """Where an object travelling ``travel`` pixels in a random direction ends, kept in the box:
     an axis that would leave [low, high] is reversed, then clipped."""
     direction = rng.uniform(0, 2 * math.pi)
@@ -241,9 +242,9 @@ def sample_video_scene(
     steps = max(num_frames - 1, 1)
     low, high = border + centre_margin * side, border + (1 - centre_margin) * side
     objects = []
-    for class_id in _sample_class_ids(rng, count, top_class):
+    for class_id in sample_class_ids(rng, count, top_class):
         start = rng.uniform(low, high, size=2)
-        end = _end_point(rng, start, rng.uniform(*speed) * side * steps, low, high)
+        end = end_point(rng, start, rng.uniform(*speed) * side * steps, low, high)
         pose = Pose(
             cx=float(start[0]),
             cy=float(start[1]),

@@ -107,6 +107,20 @@ def _draw(parts, pose: Pose, height: int, width: int) -> np.ndarray:
     return np.asarray(canvas) > 0
 
 
+def rasterize_parts(parts, pose: Pose, height: int, width: int) -> np.ndarray:
+    """Mask of a shape given as parts: (polygon, fill) pairs drawn in order.
+
+    Args:
+        parts: list of ((N, 2) array of unit coordinates inside the unit circle, fill) pairs;
+            fill True adds the polygon, False cuts it out.
+        pose: centre, enclosing diameter (pixels) and rotation.
+        height, width: mask size in pixels.
+    Returns:
+        (height, width) bool array.
+    """
+    return _draw(parts, pose, height, width)
+
+
 def rasterize_shape(name: str, pose: Pose, height: int, width: int) -> np.ndarray:
     """Mask of one class shape.
 

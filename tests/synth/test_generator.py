@@ -1,5 +1,5 @@
-"""The synthetic benchmark generator: layout, formats, determinism, caching, the domain gap and
-the prepare_synthetic.py command line."""
+"""The synthetic benchmark generator (version 4, the default): layout, formats, determinism,
+caching, the domain gap and the prepare_synthetic.py command line."""
 
 import dataclasses
 import importlib.util
@@ -22,6 +22,9 @@ from i2v_plugin.synth.generator import (
     make_video_sample,
     params_with_overrides,
 )
+from i2v_plugin.synth.media_stats import measure_arrays
+from i2v_plugin.synth.params import V3_DEFAULTS
+from i2v_plugin.synth.splits import public_strengths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = SynthParams(
@@ -34,9 +37,12 @@ TINY = SynthParams(
     num_tune_images=2,
     num_tune_videos=1,
     frames_per_video=5,
+    eval_frames_per_video=4,
 )
-# Every degradation at its "off" value.
+V4_SPLITS = ("train", "val", "tune", "sealed_val", "sealed_tune", "severe_val", "style_val")
+# Every degradation at its "off" value (train videos also get no sealed family).
 CLEAN = dict(
+    sealed_train_prob=0.0,
     motion_blur_exposure=0.0,
     low_light_gain=(1.0, 1.0),
     low_light_gamma=(1.0, 1.0),
@@ -66,21 +72,32 @@ def test_layout_matches_the_documented_tree(tiny_root):
     assert json.loads((tiny_root / "classes.json").read_text()) == {"classes": list(SYNTH_CLASSES)}
     assert len(SYNTH_CLASSES) == 11 and SYNTH_CLASSES[0] == "background"
     stored = json.loads((tiny_root / "params.json").read_text())
-    assert stored["generator_version"] == GENERATOR_VERSION
+    assert stored["generator_version"] == GENERATOR_VERSION == TINY.version == 4
     assert stored["params"] == json.loads(json.dumps(dataclasses.asdict(TINY)))
-    for split, count in (("train", 10), ("val", 3)):
+    for split, count in (("train", 10), ("val", 3), ("tune", 2)):
         images = sorted(p.name for p in (tiny_root / "images" / split).iterdir())
         labels = sorted(p.name for p in (tiny_root / "images" / "stuffthingmaps" / split).iterdir())
         assert images == [f"{i:06d}.jpg" for i in range(count)]
         assert labels == [f"{i:06d}.png" for i in range(count)]
+    listed = sorted(p.stem for p in (tiny_root / "videos" / "ImageSets").iterdir())
+    assert listed == sorted((*V4_SPLITS, "geometry_val"))
     assert sequences(tiny_root, "train") == ["train_0000", "train_0001"]
     assert sequences(tiny_root, "val") == ["val_0000", "val_0001"]
-    for seq in sequences(tiny_root, "train") + sequences(tiny_root, "val"):
-        frames = sorted(p.name for p in (tiny_root / "videos/JPEGImages/480p" / seq).iterdir())
-        notes = sorted(p.name for p in (tiny_root / "videos/Annotations/480p" / seq).iterdir())
-        assert frames == [f"{t:05d}.jpg" for t in range(TINY.frames_per_video)]
-        assert notes == [f"{t:05d}.png" for t in range(TINY.frames_per_video)]
-        assert (tiny_root / "videos" / "mp4" / f"{seq}.mp4").is_file()
+    # Paired splits default to the size of the split they pair with.
+    assert sequences(tiny_root, "sealed_val") == ["sealed_val_0000", "sealed_val_0001"]
+    assert sequences(tiny_root, "sealed_tune") == ["sealed_tune_0000"]
+    families = json.loads((tiny_root / "videos" / "families.json").read_text())
+    for split in (*V4_SPLITS, "geometry_val"):
+        length = TINY.frames_per_video if split == "train" else TINY.eval_frames_per_video
+        for seq in sequences(tiny_root, split):
+            frames = sorted(p.name for p in (tiny_root / "videos/JPEGImages/480p" / seq).iterdir())
+            notes = sorted(p.name for p in (tiny_root / "videos/Annotations/480p" / seq).iterdir())
+            assert frames == [f"{t:05d}.jpg" for t in range(length)]
+            assert notes == [f"{t:05d}.png" for t in range(length)]
+            # geometry_val has clean frames and no codec, so no mp4.
+            has_mp4 = (tiny_root / "videos" / "mp4" / f"{seq}.mp4").is_file()
+            assert has_mp4 == (split != "geometry_val")
+            assert isinstance(families[seq], list)
 
 
 def test_file_modes_sizes_and_label_values(tiny_root):
@@ -114,7 +131,7 @@ def test_mp4_decodes_to_all_frames_and_frame_folders_hold_its_decoded_frames(tin
             assert stream.codec_context.pix_fmt == "yuv420p"
             assert float(stream.average_rate) == TINY.fps
             decoded = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-        assert len(decoded) == TINY.frames_per_video
+        assert len(decoded) == TINY.eval_frames_per_video
         index = int(seq.split("_")[1])
         rendered, _ = make_video_sample(TINY, "val", index)
         for t, frame in enumerate(decoded):
@@ -145,21 +162,37 @@ def test_another_seed_gives_other_files(tiny_root, tmp_path):
     assert same == []
 
 
-def test_video_domain_is_degraded_relative_to_images():
-    images = [make_image_sample(TINY, "train", i) for i in range(10)]
-    videos = [make_video_sample(TINY, "train", i) for i in range(4)]
-    image_brightness = np.mean([rgb.mean() for rgb, _ in images])
-    video_brightness = np.mean([f.mean() for frames, _ in videos for f in frames])
-    assert video_brightness < 0.8 * image_brightness
-    # Video objects are smaller: less of the frame is foreground.
+def test_video_objects_are_smaller_and_lie_on_brighter_cluttered_backgrounds():
+    images = [make_image_sample(TINY, "train", i) for i in range(20)]
+    videos = [make_video_sample(TINY, "val", i) for i in range(8)]
     image_foreground = np.mean([(label > 0).mean() for _, label in images])
     video_foreground = np.mean([(lab > 0).mean() for _, labels in videos for lab in labels])
     assert video_foreground < 0.6 * image_foreground
 
+    def background_grey(rgb, label):
+        return rgb.astype(float).mean(axis=2)[label == 0].mean()
+
+    image_ground = np.mean([background_grey(*s) for s in images])
+    video_ground = np.mean([background_grey(f, lab) for fs, ls in videos for f, lab in zip(fs, ls)])
+    assert video_ground > 1.2 * image_ground
+
+
+def test_severe_split_is_degraded_like_version_3():
+    # Same scenes as val, version 3's strengths: far darker and flatter than val...
+    val = [f for i in range(4) for f in make_video_sample(TINY, "val", i)[0]]
+    severe = [f for i in range(4) for f in make_video_sample(TINY, "severe_val", i)[0]]
+    assert np.mean(severe) < 0.7 * np.mean(val)
+    assert measure_arrays(severe).contrast < 0.7 * measure_arrays(val).contrast
+    # ...and compressed harder (the codec is what blurs v3's frames most at 64 px).
+    assert public_strengths(TINY, "severe").crf == V3_DEFAULTS["crf"] > TINY.crf
+
 
 def test_degradations_change_pixels_but_not_the_scene():
-    # Without shake the camera window is fixed, so labels depend on the scene only.
-    steady = dataclasses.replace(TINY, camera_shake=0.0)
+    # Without shake the camera window is fixed, so labels depend on the scene only. Version 3's
+    # strengths make the change large.
+    strong = {k: v for k, v in V3_DEFAULTS.items() if k in CLEAN or k == "crf"}
+    strong.update(camera_shake=0.0, sealed_train_prob=0.0)
+    steady = dataclasses.replace(TINY, **strong)
     clean = dataclasses.replace(TINY, **CLEAN)
     for index in range(2):
         degraded_frames, degraded_labels = make_video_sample(steady, "train", index)
@@ -184,7 +217,8 @@ def test_degradations_change_pixels_but_not_the_scene():
 )
 def test_high_frequency_energy_follows_the_artefacts(artefact, rougher):
     # Noise adds high frequencies to the smooth background; low resolution removes them.
-    clean = dataclasses.replace(TINY, **CLEAN)
+    # (No clutter: the background must be smooth.)
+    clean = dataclasses.replace(TINY, **CLEAN, video_clutter=(0, 0), video_occluders=(0, 0))
     degraded = dataclasses.replace(clean, **artefact)
     for index in range(2):
         clean_frames, labels = make_video_sample(clean, "train", index)
@@ -316,13 +350,15 @@ def test_cli_generates_then_reports_up_to_date(tmp_path, capsys, monkeypatch):
     sets = [f"--set={k}={v}" for k, v in [("image_size", 32), ("video_size", 32)]]
     sets += ["--set=num_train_images=2", "--set=num_val_images=1", "--set=frames_per_video=3"]
     sets += ["--set=num_train_videos=1", "--set=num_val_videos=1"]
-    argv = ["--seed", "7", "--workers", "1", "--no-progress", *sets]
+    sets += ["--set=eval_frames_per_video=2", "--set=num_tune_videos=0", "--set=num_tune_images=0"]
+    argv = ["--seed", "7", "--workers", "1", "--no-progress", "--no-pretrain", *sets]
     assert cli.main(argv) == 0
     assert "generated" in capsys.readouterr().out
     stored = json.loads((tmp_path / "i2v_synth" / "params.json").read_text())["params"]
-    assert stored["seed"] == 7 and stored["image_size"] == 32
+    assert stored["seed"] == 7 and stored["image_size"] == 32 and stored["version"] == 4
     assert cli.main(argv) == 0
     assert "up to date" in capsys.readouterr().out
+    assert not (tmp_path / "i2v_synth_pretrain").exists(), "--no-pretrain writes no pretraining"
 
 
 def test_cli_unknown_field_is_a_clear_error(tmp_path, capsys):

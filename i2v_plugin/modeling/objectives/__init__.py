@@ -5,6 +5,7 @@ Importing the package registers the built-in objectives, in the order of the def
 the clustered adversarial loss and self-training.
 """
 
+from ...utils.input_needs import register_needs_provider
 from .base import OBJECTIVE_REGISTRY, TrainingObjective
 from .build import (
     build_objectives,
@@ -18,6 +19,9 @@ from .entropy import EntropyMinimization, entropy_loss, normalized_entropy
 from .placement import PlacementAdversarial
 from .self_training import SelfTraining
 from .step import TrainingStep, tap_samples
+
+# The data loader asks this when the caller does not say what the batches need.
+register_needs_provider(required_inputs)
 
 __all__ = [
     "OBJECTIVE_REGISTRY",
