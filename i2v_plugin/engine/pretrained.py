@@ -9,8 +9,10 @@ its weights are the Swin ones inflated in time, as the paper initialises VideoSw
 classifier is dropped, so every benchmark config starts its own for its classes.
 
 The weights are cached as ``$DETECTRON2_DATASETS/i2v_synth_pretrained/<family>-<key>.pth``; the
-key hashes everything that decides them (the merged pretraining config, the pretraining data's
-settings, ``RECIPE_VERSION``). A missing file is trained on first use, in a subprocess and under a
+key hashes what decides them: every key of the merged pretraining config that differs from the
+defaults (so a new config key left at its default does not invalidate the cache), the
+pretraining data's settings, and ``RECIPE_VERSION`` (bump it when a default the pretraining
+relies on changes). A missing file is trained on first use, in a subprocess and under a
 file lock (several processes of one run wait for one training), with Detectron2's progress log;
 an interrupted pretraining resumes from its work folder. To train them ahead of time, or again:
 ``python tools/pretrain_synthetic.py [--family swin] [--force]``.
@@ -89,13 +91,32 @@ def _settings(family: str, opts=()) -> dict:
             "window": list(video.MODEL.VIDEO_SWIN.WINDOW_SIZE),
             "recipe": RECIPE_VERSION,
         }
-    cfg = pretrain_cfg(family, opts)
-    cfg.defrost()
-    cfg.OUTPUT_DIR = ""
     return {
-        "config": cfg.dump(),
+        "config": _config_diff(pretrain_cfg(family, opts)),
         "data": {**dataclasses.asdict(PretrainSettings()), "version": PRETRAIN_VERSION},
         "recipe": RECIPE_VERSION,
+    }
+
+
+def _flat(node, prefix="") -> dict:
+    out = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _config_diff(cfg) -> dict:
+    """The keys of ``cfg`` whose values differ from the defaults (OUTPUT_DIR left out)."""
+    from .setup import default_cfg
+
+    defaults = _flat(default_cfg())
+    return {
+        key: value
+        for key, value in sorted(_flat(cfg).items())
+        if key != "OUTPUT_DIR" and defaults.get(key, object()) != value
     }
 
 
@@ -194,9 +215,15 @@ def train_family(family: str, path: Path, opts=()) -> None:
     trainer = I2VTrainer(cfg)
     trainer.resume_or_load(resume=True)
     results = trainer.train()
-    record = {"family": family, "key": path.stem, "config": f"configs/synthetic/pretrain/"
-              f"{family}.yaml", "opts": list(opts), "iterations": cfg.SOLVER.MAX_ITER,
-              "results": results}  # fmt: skip
+    scores = {name: round(r["sem_seg"]["mIoU"], 3) for name, r in (results or {}).items()}
+    record = {
+        "family": family,
+        "key": path.stem,
+        "config": f"configs/synthetic/pretrain/{family}.yaml",
+        "opts": list(opts),
+        "iterations": cfg.SOLVER.MAX_ITER,
+        "mIoU": scores,
+    }
     _save(path, trainer.model.state_dict(), record)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -9,14 +9,20 @@ from detectron2.utils.logger import setup_logger
 from ..config import add_i2v_config
 
 
+def default_cfg():
+    """Every key at its default: ``get_cfg`` with the DeepLab and i2v keys (unfrozen)."""
+    cfg = get_cfg()
+    add_deeplab_config(cfg)
+    add_i2v_config(cfg)
+    return cfg
+
+
 def build_cfg(config_file: str = "", opts=()):
     """``get_cfg`` -> DeepLab keys -> i2v keys -> YAML file -> command-line overrides (frozen).
 
     Unknown keys in the file or the overrides raise Detectron2's own KeyError.
     """
-    cfg = get_cfg()
-    add_deeplab_config(cfg)
-    add_i2v_config(cfg)
+    cfg = default_cfg()
     if config_file:
         cfg.merge_from_file(config_file)
     cfg.merge_from_list(list(opts))

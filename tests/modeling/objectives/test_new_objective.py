@@ -4,9 +4,11 @@ second-order statistics of image and video patch-embedding features."""
 
 import json
 
+import pytest
 import torch
 from detectron2.utils.events import get_event_storage
 
+from i2v_plugin.data import build_i2v_train_loader
 from i2v_plugin.engine.trainer import I2VTrainer
 from i2v_plugin.modeling.objectives import (
     OBJECTIVE_REGISTRY,
@@ -54,12 +56,18 @@ class CoralAlignment(TrainingObjective):
         return {"loss_coral": loss}
 
 
-OPTS = ["MODEL.I2V.OBJECTIVES", "['PlacementAdversarial', 'CoralAlignment']"]
+OPTS = [
+    "MODEL.I2V.OBJECTIVES", "['PlacementAdversarial', 'CoralAlignment']",
+    "DATASETS.TRAIN_UNLABELED", "('i2v_synth_videos_train',)",
+]  # fmt: skip
 
 
-def test_the_loader_is_told_what_the_new_objective_needs():
+def test_the_loader_is_told_what_the_new_objective_needs(synth_root):
     needs = required_inputs(tiny_cfg("configs/synthetic/swin_source_only.yaml", *OPTS))
     assert needs.unlabeled and needs.both_domains and not needs.frame_pairs
+    images_only = tiny_cfg("configs/synthetic/swin_source_only.yaml", *OPTS[:2])
+    with pytest.raises(ValueError, match="needs both domains"):
+        build_i2v_train_loader(images_only)
 
 
 def test_a_new_objective_trains_two_iterations(synth_root, tmp_path):
