@@ -145,7 +145,9 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.PLACEMENTS = []
     # Loss weight of each placement, in the order of PLACEMENTS (empty: 1.0 for every placement).
     cfg.MODEL.I2V.PLACEMENT_WEIGHTS = []
-    # Discriminator of each placement, in the order of PLACEMENTS (empty: "MLPDiscriminator").
+    # Discriminator of each placement, in the order of PLACEMENTS (empty: "MLPDiscriminator"):
+    # "MLPDiscriminator", "ConvDiscriminator" (LeakyReLU), "PaperConvDiscriminator" (the paper's
+    # conv, FC, dropout, ReLU order) or "PatchGANDiscriminator".
     cfg.MODEL.I2V.DISCRIMINATORS = []
     # Hidden layer sizes of the MLP and pair discriminators.
     cfg.MODEL.I2V.DISC_HIDDEN_DIMS = [256, 256]
