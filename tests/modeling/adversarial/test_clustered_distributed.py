@@ -24,6 +24,8 @@ from i2v_plugin.modeling.adversarial.discriminators import PairDiscriminator
 from i2v_plugin.modeling.adversarial.gather import all_gather_rows
 from i2v_plugin.modeling.adversarial.losses import ClusteredAdversarialLoss
 
+pytestmark = pytest.mark.slow  # starts two processes
+
 WORLD = 2
 CHANNELS, SIDE = 6, 16  # the encoder gives (6, 4, 4) maps: 16 values each
 SEED, COEFF = 7, 0.5
