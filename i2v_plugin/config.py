@@ -186,8 +186,8 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS = 0
     # Pairs drawn per contributing cluster for each kind (image-video, image-image, video-video).
     cfg.MODEL.I2V.CLUSTER.PAIRS_PER_KIND = 8
-    # Which clusters give pairs: "balanced" (the paper's: clusters holding both domains, equal
-    # numbers of the three kinds) or "available" (every kind a cluster has; the first version).
+    # Which clusters give pairs: "balanced" (the paper's: clusters holding maps of two samples of
+    # each domain, equal numbers of the three kinds) or "available" (every kind a cluster has).
     cfg.MODEL.I2V.CLUSTER.PAIRING = "balanced"
     # Weights of the pair BCE: "kinds" (image-video, image-image and video-video pairs count
     # equally: a plain mean with "balanced" pairing), "labels" (same- and cross-domain pairs count

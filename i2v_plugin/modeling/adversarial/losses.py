@@ -163,8 +163,8 @@ class ClusteredAdversarialLoss(nn.Module):
         pairs_per_kind: pairs per kind and contributing cluster.
         backend: K-means backend, "torch" or "sklearn".
         max_iter: maximum Lloyd iterations.
-        pairing: "balanced" (the paper's: only clusters holding both domains, equal numbers of
-            the three kinds) or "available" (every kind a cluster has); see ``pairs.py``.
+        pairing: "balanced" (the paper's: only clusters where all three kinds are available,
+            equal numbers of them) or "available" (every kind a cluster has); see ``pairs.py``.
         normalize: per-map normalisation before K-means, one of ``MAP_NORMALIZATIONS``.
         weighting: per-pair weights of the BCE, one of ``PAIR_WEIGHTINGS`` (``pair_weights.py``):
             "kinds" (the three kinds count equally), "labels" (same and cross domain count

@@ -116,12 +116,14 @@ class _Members(NamedTuple):
 def _members(labels: Tensor, domains: Tensor, samples: Tensor, k: int) -> _Members:
     groups = labels * 2 + domains
     num_samples = int(samples.max()) + 1 if samples.numel() else 1
-    order = torch.argsort(groups * num_samples + samples, stable=True)
+    key = groups * num_samples + samples
+    order = torch.argsort(key, stable=True)
     sizes = torch.bincount(groups, minlength=2 * k)
     offsets = torch.cumsum(sizes, 0) - sizes
     # Runs of one sample inside one group are contiguous in `order`.
-    key = (groups * num_samples + samples)[order]
-    _, run_of, run_sizes = torch.unique_consecutive(key, return_inverse=True, return_counts=True)
+    _, run_of, run_sizes = torch.unique_consecutive(
+        key[order], return_inverse=True, return_counts=True
+    )
     run_starts = torch.cumsum(run_sizes, 0) - run_sizes
     block_start, block_size = run_starts[run_of], run_sizes[run_of]
     partners = sizes[groups[order]] - block_size
