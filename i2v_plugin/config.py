@@ -145,7 +145,9 @@ def add_i2v_config(cfg):
     cfg.MODEL.I2V.PLACEMENTS = []
     # Loss weight of each placement, in the order of PLACEMENTS (empty: 1.0 for every placement).
     cfg.MODEL.I2V.PLACEMENT_WEIGHTS = []
-    # Discriminator of each placement, in the order of PLACEMENTS (empty: "MLPDiscriminator").
+    # Discriminator of each placement, in the order of PLACEMENTS (empty: "MLPDiscriminator"):
+    # "MLPDiscriminator", "ConvDiscriminator" (LeakyReLU), "PaperConvDiscriminator" (the paper's
+    # conv, FC, dropout, ReLU order) or "PatchGANDiscriminator".
     cfg.MODEL.I2V.DISCRIMINATORS = []
     # Hidden layer sizes of the MLP and pair discriminators.
     cfg.MODEL.I2V.DISC_HIDDEN_DIMS = [256, 256]
@@ -179,15 +181,21 @@ def add_i2v_config(cfg):
     # Feature map the clustered loss taps (the paper: "spatial", the patch embedding).
     cfg.MODEL.I2V.CLUSTER.PLACEMENT = "spatial"
     # Number of K-means clusters K; 0 follows the paper's rule, slightly above the number of
-    # inputs per step: (frames per step and process) + 3 (11 for the paper's 4 + 4 batch).
+    # inputs per step: (frames of the global batch, all processes) + 3 (11 for 4 + 4). The loss
+    # clusters and pairs the maps of every process's samples (gathered), so K ignores --num-gpus.
     cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS = 0
     # Pairs drawn per contributing cluster for each kind (image-video, image-image, video-video).
     cfg.MODEL.I2V.CLUSTER.PAIRS_PER_KIND = 8
-    # Which clusters give pairs: "balanced" (the paper's: clusters holding both domains, equal
-    # numbers of the three kinds) or "available" (every kind a cluster has; the first version).
+    # Which clusters give pairs: "balanced" (the paper's: clusters holding maps of two samples of
+    # each domain, equal numbers of the three kinds) or "available" (every kind a cluster has).
     cfg.MODEL.I2V.CLUSTER.PAIRING = "balanced"
-    # Weight the pair loss so that same-domain and cross-domain pairs count equally.
-    cfg.MODEL.I2V.CLUSTER.BALANCE_LABELS = True
+    # Weights of the pair BCE: "kinds" (image-video, image-image and video-video pairs count
+    # equally: a plain mean with "balanced" pairing), "labels" (same- and cross-domain pairs count
+    # equally: 2 : 1 : 1 over the kinds, the earlier default) or "none". The health figures use
+    # the same weights. (The two maps of a pair always come from different samples.)
+    cfg.MODEL.I2V.CLUSTER.WEIGHTING = "kinds"
+    # Replaced by WEIGHTING ("labels" is the old True); an old config that sets it still loads.
+    cfg.register_deprecated_key("MODEL.I2V.CLUSTER.BALANCE_LABELS")
     # Per-map normalisation before K-means: "none", "l2" or "standardize" (so that map magnitude
     # alone does not decide the clusters). The pair discriminator sees the maps unchanged.
     cfg.MODEL.I2V.CLUSTER.NORMALIZE = "none"

@@ -12,6 +12,7 @@ from .discriminators import (
     ConvDiscriminator,
     MLPDiscriminator,
     PairDiscriminator,
+    PaperConvDiscriminator,
     PatchGANDiscriminator,
 )
 from .grl import grad_reverse
@@ -30,6 +31,7 @@ __all__ = [
     "MLPDiscriminator",
     "PairBatch",
     "PairDiscriminator",
+    "PaperConvDiscriminator",
     "PatchGANDiscriminator",
     "SigmoidRampSchedule",
     "build_schedule",

@@ -1,4 +1,5 @@
-"""Domain discriminators: MLP, global conv, PatchGAN (2D/3D) and the symmetric pair discriminator.
+"""Domain discriminators: MLP, global conv (ours and the paper's layer order), PatchGAN (2D/3D)
+and the symmetric pair discriminator.
 
 Every discriminator returns raw logits (no sigmoid) so the losses can use the numerically stable
 BCE-with-logits. The general ones are registered in ``DISCRIMINATOR_REGISTRY`` under their class
@@ -79,14 +80,21 @@ class MLPDiscriminator(DomainDiscriminator):
         return self.net(x).squeeze(-1)
 
 
+def _check_map(x: Tensor, channels: int, who: str) -> None:
+    if x.dim() != 4 or x.shape[1] != channels:
+        raise ValueError(f"{who}: input has shape {tuple(x.shape)}; expected (B, {channels}, H, W)")
+
+
 @DISCRIMINATOR_REGISTRY.register()
 class ConvDiscriminator(DomainDiscriminator):
-    """Image-level discriminator (the paper's CNN one): 3x3 conv, global average pooling, fully
-    connected layer, dropout, activation, classifier.
+    """Image-level discriminator (the paper's CNN one, with LeakyReLU): 3x3 conv, LeakyReLU,
+    global average pooling, fully connected layer, dropout, LeakyReLU, classifier.
 
     The activations are LeakyReLU: with ReLU after dropout every hidden unit can die (negative
     for every input), the logit becomes a constant and the loss sits at ln 2 for good, which is
-    what happened on the synthetic DeepLab runs.
+    what happened on the synthetic DeepLab runs. The paper's CNN configs
+    (``configs/deeplab_r101_global_*.yaml``) use this one; ``PaperConvDiscriminator`` is the
+    paper's exact layer order, for comparison.
 
     Args:
         in_channels: channels of the input feature map.
@@ -119,13 +127,61 @@ class ConvDiscriminator(DomainDiscriminator):
         self.classifier = nn.Linear(hidden_dim, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"ConvDiscriminator: input has shape {tuple(x.shape)}; expected "
-                f"(B, {self.in_channels}, H, W)"
-            )
+        _check_map(x, self.in_channels, type(self).__name__)
         pooled = self.conv_act(self.conv(x)).mean(dim=(2, 3))
         hidden = self.fc_act(self.dropout(self.fc(pooled)))
+        return self.classifier(hidden).squeeze(-1)
+
+
+@DISCRIMINATOR_REGISTRY.register()
+class PaperConvDiscriminator(DomainDiscriminator):
+    """The paper's CNN discriminator in its stated layer order (Sec. 4.2): "a 2D convolution, a
+    fully connected layer, dropout, ReLU and the classification layer".
+
+    3x3 conv, global average pooling, fully connected layer, dropout, ReLU, classifier. The text
+    names neither the conv's kernel and width nor how a map of any size meets a fully connected
+    layer; this class reads it with global average pooling between the two (one interpretation
+    of several: flattening would tie the layer to one map size and, on a ResNet-101 encoder
+    output, make it hundreds of millions of weights). Nothing sits between conv and pooling, as
+    in the text, so conv, pooling and FC are together a linear map of the input's channel means.
+
+    The paper's CNN configs (``configs/deeplab_r101_global_*.yaml``) do not use it: they set
+    ``ConvDiscriminator`` (LeakyReLU after the conv and after dropout), because with this order
+    every ReLU unit died on the synthetic DeepLab runs and the loss sat at ln 2. Set
+    ``MODEL.I2V.DISCRIMINATORS ["PaperConvDiscriminator"]`` to compare; the discriminator health
+    monitor (``engine/discriminator_health.py``) reports it if it collapses.
+
+    Args:
+        in_channels: channels of the input feature map.
+        conv_channels: output channels of the 3x3 convolution.
+        hidden_dim: width of the fully connected layer.
+        dropout: dropout probability after the fully connected layer.
+
+    Input ``(B, in_channels, H, W)`` -> logits ``(B,)``; on clips it judges every frame alone.
+    """
+
+    dense = True
+    judges_clips = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        conv_channels: int = 256,
+        hidden_dim: int = 256,
+        dropout: float = 0.5,
+    ):
+        super().__init__()
+        self.in_channels = int(in_channels)
+        self.conv = nn.Conv2d(self.in_channels, conv_channels, kernel_size=3, padding=1)
+        self.fc = nn.Linear(conv_channels, hidden_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.relu = nn.ReLU()
+        self.classifier = nn.Linear(hidden_dim, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_map(x, self.in_channels, type(self).__name__)
+        pooled = self.conv(x).mean(dim=(2, 3))
+        hidden = self.relu(self.dropout(self.fc(pooled)))
         return self.classifier(hidden).squeeze(-1)
 
 

@@ -4,8 +4,8 @@ A domain discriminator can fail silently: its logits become a constant (e.g. eve
 dead) and its loss sits at the loss of a constant predictor, so the reversed gradient carries no
 domain signal. Every discriminator therefore reports, each step:
 
-- ``acc``: balanced accuracy (the mean of the per-label accuracies; chance is 0.5 whatever the
-  label mix);
+- ``acc``: balanced accuracy (the mean of the per-label accuracies, each weighted as the loss
+  weighs its targets; chance is 0.5 whatever the label mix);
 - ``loss`` next to ``const_loss``, the loss of the best constant predictor for the same (weighted)
   label mix, i.e. the entropy of that mix: a discriminator is only useful below it;
 - ``logit_std``: the spread of its logits (0 for a constant output);
@@ -76,15 +76,26 @@ def constant_predictor_loss(targets: Tensor, weights: Tensor | None = None) -> f
     return -(p * math.log(p) + (1 - p) * math.log(1 - p))
 
 
-def balanced_accuracy(logits: Tensor, targets: Tensor) -> float:
-    """Mean over the labels present of the accuracy at logit 0 (NaN for an empty tensor)."""
-    positive = targets > 0.5
-    predicted = logits > 0
-    per_label = [
-        float((predicted[mask] == want).float().mean())
-        for mask, want in ((positive, True), (~positive, False))
-        if bool(mask.any())
-    ]
+def label_accuracy(
+    logits: Tensor, targets: Tensor, label: int, weights: Tensor | None = None
+) -> float:
+    """Accuracy at logit 0 over the targets equal to ``label`` (0 or 1), each counted with its
+    weight when ``weights`` are given; NaN when no target has that label."""
+    mask = (targets > 0.5) if label else (targets <= 0.5)
+    if not bool(mask.any()):
+        return float("nan")
+    correct = ((logits[mask] > 0) == bool(label)).float()
+    if weights is None:
+        return float(correct.mean())
+    w = weights.detach().float().expand_as(targets)[mask]
+    return float((w * correct).sum() / w.sum())
+
+
+def balanced_accuracy(logits: Tensor, targets: Tensor, weights: Tensor | None = None) -> float:
+    """Mean over the labels present of ``label_accuracy`` (so chance is 0.5 whatever the label
+    mix; ``weights`` weigh the targets within a label); NaN for an empty tensor."""
+    per_label = [label_accuracy(logits, targets, label, weights) for label in (1, 0)]
+    per_label = [a for a in per_label if not math.isnan(a)]
     return sum(per_label) / len(per_label) if per_label else float("nan")
 
 
@@ -101,12 +112,13 @@ def health_figures(
         logits, targets: the discriminator's logits and their {0, 1} targets (same shape).
         loss: the (weighted) BCE it was trained with.
         dead_units: ``DeadUnitProbe.fraction()`` of that step.
-        weights: per-target loss weights, if the loss used any.
+        weights: per-target loss weights, if the loss used any: the balanced accuracy and the
+            constant-predictor loss then weigh every target as the loss does.
     """
     logits = logits.detach().float()
     empty = logits.numel() == 0
     return {
-        "acc": balanced_accuracy(logits, targets),
+        "acc": balanced_accuracy(logits, targets, weights),
         "loss": float("nan") if empty else float(loss.detach()),
         "const_loss": constant_predictor_loss(targets, weights),
         "logit_std": float("nan") if empty else float(logits.std(unbiased=False)),

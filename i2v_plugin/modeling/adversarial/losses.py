@@ -5,17 +5,19 @@ trains the discriminator while pushing the feature extractor to make the domains
 inside each cluster) indistinguishable.
 """
 
-import math
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .clustering import DEFAULT_MAX_ITER, KMeansResult, run_kmeans
+from .clustering import DEFAULT_MAX_ITER, KMeansResult
+from .gather import all_gather_rows
 from .grl import grad_reverse
-from .health import DeadUnitProbe, health_figures
+from .health import DeadUnitProbe, health_figures, label_accuracy
+from .pair_weights import PAIR_WEIGHTINGS, pair_weights
 from .pairs import PAIR_KINDS, PairBatch, sample_balanced_pairs
+from .shared_kmeans import shared_kmeans
 
 # How per-channel maps are normalised before K-means (the pair discriminator sees them raw).
 MAP_NORMALIZATIONS = ("none", "l2", "standardize")
@@ -53,17 +55,6 @@ def normalize_maps(maps: Tensor, how: str) -> Tensor:
         centred = maps - maps.mean(dim=1, keepdim=True)
         return centred / centred.std(dim=1, keepdim=True, unbiased=False).clamp_min(1e-6)
     raise ValueError(f"normalize_maps: how must be one of {MAP_NORMALIZATIONS}, got {how!r}")
-
-
-def label_balance_weights(targets: Tensor) -> Tensor:
-    """Per-target weights (mean 1) giving both labels of {0, 1} ``targets`` equal total weight;
-    all ones when only one label is present."""
-    positive = targets > 0.5
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
-        return torch.ones_like(targets)
-    total = n_pos + n_neg
-    return torch.where(positive, total / (2.0 * n_pos), total / (2.0 * n_neg)).to(targets.dtype)
 
 
 class DomainAdversarialLoss(nn.Module):
@@ -136,25 +127,34 @@ class ClusterAssignment(NamedTuple):
     """What the clustered loss pairs up in one step (``ClusteredAdversarialLoss.assign``).
 
     Attributes:
-        maps: (N, H*W) per-channel maps, N = B*C, sample-major (sample 0's C channels first).
+        maps: (N, H*W) per-channel maps of the global batch (every process's frames, rank 0's
+            first), N = frames * C, frame-major (frame 0's C channels first).
         domains: (N,) int64 domain of every map (its sample's).
         clusters: the K-means result on ``maps`` (labels (N,), centres, inertia).
         pairs: the balanced pairs drawn inside the clusters.
+        samples: (N,) int64 sample of every map in the global batch (the frames of a clip are
+            one sample); no pair joins two maps of one sample.
     """
 
     maps: Tensor
     domains: Tensor
     clusters: KMeansResult
     pairs: PairBatch
+    samples: Tensor
 
 
 class ClusteredAdversarialLoss(nn.Module):
     """Pair discriminator loss inside K-means clusters of per-channel maps (training only).
 
     Each channel's (H*W) map is a sample with its image's domain. The maps are clustered, and
-    inside each cluster image-video / image-image / video-video pairs are judged by the pair
-    discriminator (target 1 = same domain). Comparing maps only within a cluster asks for domain
-    alignment between maps that already look alike.
+    inside each cluster image-video / image-image / video-video pairs of maps of different
+    samples are judged by the pair discriminator (target 1 = same domain). Comparing maps only
+    within a cluster asks for domain alignment between maps that already look alike.
+
+    In a distributed run the maps of every process are gathered first (``gather.py``), K-means
+    runs once on rank 0 and its labels are broadcast (``shared_kmeans.py``), and the pairs come
+    from the same seed: every process computes the same loss on the global batch, and after
+    DDP's averaging every gradient equals that of one process holding the whole batch.
 
     Args:
         pair_discriminator: module ``(a (P, H*W), b (P, H*W)) -> (P,)`` logits, e.g.
@@ -163,12 +163,14 @@ class ClusteredAdversarialLoss(nn.Module):
         pairs_per_kind: pairs per kind and contributing cluster.
         backend: K-means backend, "torch" or "sklearn".
         max_iter: maximum Lloyd iterations.
-        pairing: "balanced" (the paper's: only clusters holding both domains, equal numbers of
-            the three kinds) or "available" (every kind a cluster has); see ``pairs.py``.
+        pairing: "balanced" (the paper's: only clusters where all three kinds are available,
+            equal numbers of them) or "available" (every kind a cluster has); see ``pairs.py``.
         normalize: per-map normalisation before K-means, one of ``MAP_NORMALIZATIONS``.
-        balance_labels: weight the BCE so that "same domain" and "cross domain" pairs count
-            equally (two same-domain kinds against one cross-domain kind would otherwise make
-            "same" the better constant answer).
+        weighting: per-pair weights of the BCE, one of ``PAIR_WEIGHTINGS`` (``pair_weights.py``):
+            "kinds" (the three kinds count equally), "labels" (same and cross domain count
+            equally) or "none".
+        frames_per_sample: rows of ``features`` come in whole clips of this many frames (the
+            clip length T); the maps of one clip count as one sample.
         require_cross_pairs: when no cluster yields an image-video pair (e.g. a single-domain
             batch), every target would be "same domain" and the loss would only teach that
             constant answer; with True (default) such a batch gives a zero loss instead.
@@ -178,8 +180,9 @@ class ClusteredAdversarialLoss(nn.Module):
 
     ``forward(features (B, C, H, W), domains (B,) int64, grl_coeff, seed)`` returns
     ``(loss, stats)``; ``seed`` fixes both the K-means initialisation and the pair draws.
-    Stats (floats): the health figures (``health.HEALTH_KEYS``; ``acc`` is balanced over the two
-    labels), "acc_same", "acc_cross" (NaN when no such pair), "cluster_sizes" (K,) tensor,
+    Stats (floats, of the global batch): the health figures (``health.HEALTH_KEYS``; ``acc`` is
+    balanced over the two labels, and they weigh the pairs as the loss does), "acc_same",
+    "acc_cross" (NaN when no such pair), "cluster_sizes" (K,) tensor,
     "pairs_image_video", "pairs_image_image", "pairs_video_video",
     "num_clusters_with_cross_pairs", "kmeans_inertia".
     """
@@ -193,14 +196,24 @@ class ClusteredAdversarialLoss(nn.Module):
         max_iter: int = DEFAULT_MAX_ITER,
         pairing: str = "balanced",
         normalize: str = "none",
-        balance_labels: bool = True,
+        weighting: str = "kinds",
         require_cross_pairs: bool = True,
+        frames_per_sample: int = 1,
     ):
         super().__init__()
         if num_clusters < 1 or pairs_per_kind < 1:
             raise ValueError(
                 "ClusteredAdversarialLoss: num_clusters and pairs_per_kind must be >= 1, got "
                 f"{num_clusters} and {pairs_per_kind}"
+            )
+        if weighting not in PAIR_WEIGHTINGS:
+            raise ValueError(
+                f"ClusteredAdversarialLoss: weighting must be one of {PAIR_WEIGHTINGS}, got "
+                f"{weighting!r}"
+            )
+        if frames_per_sample < 1:
+            raise ValueError(
+                f"ClusteredAdversarialLoss: frames_per_sample must be >= 1, got {frames_per_sample}"
             )
         if normalize not in MAP_NORMALIZATIONS:
             raise ValueError(
@@ -214,8 +227,9 @@ class ClusteredAdversarialLoss(nn.Module):
         self.max_iter = int(max_iter)
         self.pairing = pairing
         self.normalize = normalize
-        self.balance_labels = bool(balance_labels)
+        self.weighting = weighting
         self.require_cross_pairs = bool(require_cross_pairs)
+        self.frames_per_sample = int(frames_per_sample)
         self.probe = DeadUnitProbe(pair_discriminator)
 
     def assign(self, features: Tensor, domains: Tensor, seed: int) -> ClusterAssignment:
@@ -225,12 +239,15 @@ class ClusteredAdversarialLoss(nn.Module):
         call it, so they see exactly the clusters and pairs the loss uses.
 
         Args:
-            features: (B, C, H, W) tapped maps of every sample (labeled first, as the model
-                gives them).
+            features: (B, C, H, W) tapped maps of this process's frames (labeled first, as the
+                model gives them; whole clips of ``frames_per_sample`` frames).
             domains: (B,) int64, 0 = image, 1 = video.
-            seed: fixes the K-means initialisation and the pair draws (training: the iteration).
+            seed: fixes the K-means initialisation and the pair draws (training: the iteration);
+                the same on every process.
         Returns:
-            ``ClusterAssignment``; its ``maps`` keep the autograd graph of ``features``.
+            ``ClusterAssignment`` of the global batch (every process's frames; this process's
+            alone when not distributed), the same on every process; its ``maps`` keep the
+            autograd graph of ``features``.
         """
         who = "ClusteredAdversarialLoss"
         _check_maps(features, who)
@@ -242,9 +259,19 @@ class ClusteredAdversarialLoss(nn.Module):
                 f"{who}: features of shape {tuple(features.shape)} give maps of H*W = {h * w} "
                 f"values, but the pair discriminator expects in_features={expected}"
             )
-        maps = features.reshape(b * c, h * w)
+        if b % self.frames_per_sample:
+            raise ValueError(
+                f"{who}: {b} frames do not make whole clips of frames_per_sample="
+                f"{self.frames_per_sample} frames (INPUT.CLIP.LENGTH)"
+            )
+        # The global batch: every process's frames, rank 0's first (a no-op in one process).
+        features, domains = all_gather_rows(features), all_gather_rows(domains)
+        frames = features.shape[0]
+        maps = features.reshape(frames * c, h * w)
         map_domains = domains.repeat_interleave(c)
-        clusters = run_kmeans(
+        samples = torch.arange(frames, device=domains.device) // self.frames_per_sample
+        map_samples = samples.repeat_interleave(c)
+        clusters = shared_kmeans(
             normalize_maps(maps.detach(), self.normalize),
             self.num_clusters,
             seed,
@@ -259,8 +286,9 @@ class ClusteredAdversarialLoss(nn.Module):
             generator,
             self.num_clusters,
             pairing=self.pairing,
+            sample_ids=map_samples,
         )
-        return ClusterAssignment(maps, map_domains, clusters, pairs)
+        return ClusterAssignment(maps, map_domains, clusters, pairs, map_samples)
 
     def forward(
         self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
@@ -270,7 +298,7 @@ class ClusteredAdversarialLoss(nn.Module):
                 "ClusteredAdversarialLoss: clustering is a training-only loss; it was called "
                 "in eval mode"
             )
-        maps, _, clusters, pairs = self.assign(features, domains, seed)
+        maps, _, clusters, pairs, _ = self.assign(features, domains, seed)
         reversed_maps = grad_reverse(maps, grl_coeff)
         has_cross = bool(pairs.counts[:, 0].sum() > 0)
         self.probe.start()
@@ -287,20 +315,16 @@ class ClusteredAdversarialLoss(nn.Module):
         else:
             logits = self.pair_discriminator(reversed_maps[pairs.idx_a], reversed_maps[pairs.idx_b])
             targets = pairs.same_domain.to(logits.dtype)
-            if self.balance_labels:
-                weights = label_balance_weights(targets)
+            weights = pair_weights(self.weighting, targets, pairs.kind)
             loss = F.binary_cross_entropy_with_logits(logits, targets, weight=weights)
             counts = pairs.counts
         stats = health_figures(logits, targets, loss, self.probe.fraction(), weights)
         logits = logits.detach()
-        same, cross = targets > 0.5, targets < 0.5
         per_kind = counts.sum(0)
         stats.update(
             {
-                "acc_same": float((logits[same] > 0).float().mean()) if same.any() else math.nan,
-                "acc_cross": float((logits[cross] <= 0).float().mean())
-                if cross.any()
-                else math.nan,
+                "acc_same": label_accuracy(logits, targets, 1, weights),
+                "acc_cross": label_accuracy(logits, targets, 0, weights),
                 "cluster_sizes": torch.bincount(clusters.labels, minlength=self.num_clusters),
                 "num_clusters_with_cross_pairs": float((counts[:, 0] > 0).sum()),
                 "kmeans_inertia": float(clusters.inertia),

@@ -1,12 +1,11 @@
 """``ClusteredAdversarial``: the paper's clustered adversarial loss (L_cl).
 
-The per-channel maps a placement taps (the patch embedding by default) of every sample are
-clustered with K-means; inside each cluster a pair discriminator behind a gradient reversal
-layer judges same-domain against cross-domain pairs (``modeling/adversarial/losses.py``). The
-K-means seed and the pair draws follow the trainer iteration. Loss ``loss_adv_cluster``.
+The per-channel maps a placement taps (the patch embedding by default) of every sample of the
+global batch (all processes' samples, gathered) are clustered with K-means; inside each cluster
+a pair discriminator behind a gradient reversal layer judges same-domain against cross-domain
+pairs of maps of different samples (``modeling/adversarial/losses.py``). The K-means seed and
+the pair draws follow the trainer iteration. Loss ``loss_adv_cluster``.
 """
-
-from detectron2.utils import comm
 
 from ..adversarial.discriminators import DISCRIMINATOR_REGISTRY
 from ..adversarial.losses import ClusteredAdversarialLoss
@@ -16,14 +15,17 @@ from .base import OBJECTIVE_REGISTRY
 
 def num_clusters_for(cfg) -> int:
     """K: ``MODEL.I2V.CLUSTER.NUM_CLUSTERS`` when set, else the paper's rule, slightly above the
-    number of inputs per step: frames per step and process + 3 (11 for a 4 + 4 batch)."""
+    number of inputs per step: frames of the global batch + 3 (11 for a 4 + 4 batch).
+
+    The loss clusters the global batch whatever the number of processes, and
+    ``SOLVER.IMS_PER_BATCH_LABELED`` / ``_UNLABELED`` are totals over all processes, so K does
+    not depend on the number of processes."""
     if cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS > 0:
         return int(cfg.MODEL.I2V.CLUSTER.NUM_CLUSTERS)
     per_step = cfg.SOLVER.IMS_PER_BATCH_LABELED
     if cfg.DATASETS.TRAIN_UNLABELED:
         per_step += cfg.SOLVER.IMS_PER_BATCH_UNLABELED
-    per_process = max(1, per_step // comm.get_world_size())
-    return per_process * cfg.INPUT.CLIP.LENGTH + 3
+    return per_step * cfg.INPUT.CLIP.LENGTH + 3
 
 
 @OBJECTIVE_REGISTRY.register()
@@ -31,9 +33,10 @@ class ClusteredAdversarial(AdversarialObjective):
     """``loss_adv_cluster``: pair discriminator inside K-means clusters of per-channel maps.
 
     Config: ``MODEL.I2V.CLUSTER.*`` (``ENABLED``, ``PLACEMENT``, ``NUM_CLUSTERS``,
-    ``DISCRIMINATOR``, ``PAIR_INPUT``, ...), ``DISC_HIDDEN_DIMS``, ``GRL.*``. Instance name
-    ``adv_cluster``. Figures: ``i2v/disc/cluster/*``, ``i2v/cluster_size_{min,max}``,
-    ``i2v/pairs_<kind>`` and ``i2v/clusters_with_cross_pairs``.
+    ``DISCRIMINATOR``, ``PAIR_INPUT``, ``WEIGHTING``, ...), ``INPUT.CLIP.LENGTH``,
+    ``DISC_HIDDEN_DIMS``, ``GRL.*``. Instance name ``adv_cluster``. Figures (of the global
+    batch): ``i2v/disc/cluster/*``, ``i2v/cluster_size_{min,max}``, ``i2v/pairs_<kind>`` and
+    ``i2v/clusters_with_cross_pairs``.
     """
 
     def __init__(self, feature: str, loss: ClusteredAdversarialLoss, weight, schedule):
@@ -79,7 +82,8 @@ class ClusteredAdversarial(AdversarialObjective):
             max_iter=cluster.MAX_ITER,
             pairing=cluster.PAIRING,
             normalize=cluster.NORMALIZE,
-            balance_labels=cluster.BALANCE_LABELS,
+            weighting=cluster.WEIGHTING,
+            frames_per_sample=cfg.INPUT.CLIP.LENGTH,
         )
         return [cls(feature, loss, cluster.LOSS_WEIGHT, grl_schedule(cfg))]
 
