@@ -3,7 +3,7 @@
 Shows what ``ClusteredAdversarialLoss`` sees at a given iteration: the trainer's mixed batch of
 that iteration (the loader is resumable, so ``set_start_iter`` gives exactly that batch), the
 tapped maps of all samples from the model's own ``tapped_features``, and the clusters and pairs
-from the loss's own ``assign`` with the iteration as seed. Nothing here re-implements either.
+from the loss's own ``assign`` with the training step's seed. Nothing here re-implements either.
 """
 
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from ..data import build_i2v_train_loader
 from ..inference.frame_predictor import load_model
 from ..modeling.adversarial.pairs import PAIR_KINDS
 from ..modeling.objectives import required_inputs
+from ..modeling.objectives.clustered import cluster_seed
 from ..utils.domains import DOMAINS
 
 DOMAIN_NAMES = DOMAINS  # index = domain_index(name)
@@ -25,7 +26,7 @@ class ClusterInspection:
     """Per-channel maps of one batch and their clusters.
 
     Attributes:
-        iteration: the training iteration reproduced (K-means and pair seed).
+        iteration: the training iteration reproduced (its K-means and pair seed).
         feature: backbone map clustered (e.g. "patch_embed").
         num_clusters: K.
         maps: (N, H, W) float32, N = batch size x channels.
@@ -102,7 +103,7 @@ def inspect_clusters(cfg, iteration: int | None = None) -> ClusterInspection:
     with torch.no_grad():
         tapped, domains = model.tapped_features(training_batch(cfg, iteration), [feature])
         features = tapped[feature]
-        assignment = loss.assign(features, domains, seed=iteration)
+        assignment = loss.assign(features, domains, seed=cluster_seed(model.seed, iteration))
     b, c, h, w = features.shape
     return ClusterInspection(
         iteration=iteration,

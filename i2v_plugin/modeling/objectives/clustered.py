@@ -4,11 +4,13 @@ The per-channel maps a placement taps (the patch embedding by default) of every 
 global batch (all processes' samples, gathered) are clustered with K-means; inside each cluster
 a pair discriminator behind a gradient reversal layer judges same-domain against cross-domain
 pairs of maps of different samples (``modeling/adversarial/losses.py``). The K-means seed and
-the pair draws follow the trainer iteration. Loss ``loss_adv_cluster``.
+the pair draws come from their own stream, derived from the run's seed and the trainer iteration
+(``cluster_seed``). Loss ``loss_adv_cluster``.
 """
 
 from ..adversarial.discriminators import DISCRIMINATOR_REGISTRY
 from ..adversarial.losses import ClusteredAdversarialLoss
+from ..rng import derived_seed
 from .adversarial import AdversarialObjective, grl_schedule, health_scalars, map_size
 from .base import OBJECTIVE_REGISTRY
 
@@ -26,6 +28,12 @@ def num_clusters_for(cfg) -> int:
     if cfg.DATASETS.TRAIN_UNLABELED:
         per_step += cfg.SOLVER.IMS_PER_BATCH_UNLABELED
     return per_step * cfg.INPUT.CLIP.LENGTH + 3
+
+
+def cluster_seed(model_seed: int, iteration: int) -> int:
+    """The seed of K-means and the pair draws at ``iteration``: its own stream, derived from the
+    run's seed and the step (the same on every process)."""
+    return derived_seed(model_seed, "cluster", iteration) % 2**31
 
 
 @OBJECTIVE_REGISTRY.register()
@@ -90,7 +98,8 @@ class ClusteredAdversarial(AdversarialObjective):
     def forward(self, step) -> dict:
         tapped, domains = step.tapped()
         coeff = self.coefficient(step)
-        loss, stats = self.loss(tapped[self.feature], domains, coeff, seed=step.iteration)
+        seed = cluster_seed(step.model.seed, step.iteration)
+        loss, stats = self.loss(tapped[self.feature], domains, coeff, seed=seed)
         sizes = stats["cluster_sizes"].float()
         figures = health_scalars("cluster", stats)
         figures.update(
