@@ -196,23 +196,25 @@ def render_paper_table(runs: list[dict], manifest: Manifest, number: int) -> str
         "paper's Δ is measured from, else the family's source-only)."
     ]
     for split, values in splits.items():
-        lines = [
-            f"**{split}**",
-            "",
-            f"| {head} | paper mIoU | paper Δ | synthetic row | mIoU (mean ± std) | "
-            "Δ [95% CI] | MDE | gain claimed | vs mu-0 control [95% CI] | gap closed [95% CI] |",
-            "| " + " | ".join(["---"] * (len(table.columns) + 9)) + " |",
-        ]
+        lines = []
         for row in table.rows:
             if row.synthetic_split is not None and row.synthetic_split != split and values:
-                continue
+                continue  # the row's test set is another split
             cells = list(row.cells) + [row.paper, row.delta or "–"]
             cells += _paper_row_cells(table, row, values, manifest)
             lines.append("| " + " | ".join(cells) + " |")
-        parts.append("\n".join(lines))
+        if lines:
+            header = [
+                f"**{split}**",
+                "",
+                f"| {head} | paper mIoU | paper Δ | synthetic row | mIoU (mean ± std) | Δ [95% CI] "
+                "| MDE | gain claimed | vs mu-0 control [95% CI] | gap closed [95% CI] |",
+                "| " + " | ".join(["---"] * (len(table.columns) + 9)) + " |",
+            ]
+            parts.append("\n".join(header + lines))
     notes = [f"Row {r.index}: {r.note}" for r in table.rows if r.note] + list(table.notes)
     if notes:
-        parts.append("The paper's figures, read closely:\n\n" + "\n".join(f"- {n}" for n in notes))
+        parts.append("Notes on the rows:\n\n" + "\n".join(f"- {n}" for n in notes))
     used = {r["name"] for r in runs} & names
     if used:
         parts.append(render_commands(runs, used))
