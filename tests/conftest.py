@@ -3,7 +3,7 @@ small configs that train in seconds on CPU.
 
 $DETECTRON2_DATASETS is set before ``i2v_plugin`` is first imported, because dataset
 registration binds the root at import time. ``tools/`` is put on the path so that tests import
-the tool-only modules (``benchmark_suites``, ``results_records``, the scripts) as the scripts do.
+the tool-only modules (``benchmark_suites``, the scripts) as the scripts do.
 """
 
 import os
