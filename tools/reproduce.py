@@ -27,8 +27,8 @@ import os
 
 from i2v_plugin.experiments import plan as planning
 from i2v_plugin.experiments import records
+from i2v_plugin.experiments.doc import update_doc
 from i2v_plugin.experiments.manifest import DEFAULT_MANIFEST, load_manifest
-from i2v_plugin.experiments.render import update_doc
 from i2v_plugin.experiments.runner import train_run
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -157,7 +157,7 @@ def main(argv=None):
     print(
         f"[reproduce] {len(train)} runs to train: " + ", ".join(f"{s.name}/{k}" for s, k in train)
     )
-    if args.dry_run:
+    if args.dry_run or not (train or identical):
         return
     if identical:
         record_identical(results_path, identical, extra)

@@ -11,7 +11,8 @@ paired statistics over seeds and the generated tables of ``docs/RESULTS.md``.
 - ``runner``: train one run through ``tools/train_net.py`` and turn its ``final_results.json``
   into records.
 - ``records``: ``docs/results.json`` / ``docs/tuning.json``: load, merge, lock, per-seed values.
+- ``compare``: which rows are compared with which.
 - ``statistics``: paired mean difference with its t-interval, minimum detectable effect, share of
   the oracle gap closed.
-- ``render``: the Markdown regions of ``docs/RESULTS.md``.
+- ``render``: the Markdown of the generated tables; ``doc``: the regions of ``docs/RESULTS.md``.
 """

@@ -1,12 +1,7 @@
-"""The generated Markdown of ``docs/RESULTS.md``, from run records and the manifest.
+"""The generated Markdown of ``docs/RESULTS.md``, from run records and the manifest: "results"
+(per eval split, every row and every comparison), "table<N>" (paper table N: the paper's rows and
+figures beside their synthetic analogues) and "tuning" (the search on the tuning splits)."""
 
-A generated region sits between ``<!-- <region>:begin -->`` and ``<!-- <region>:end -->``; the
-text around it is written by hand. Regions: "results" (per eval split, every row and every
-comparison), "table<N>" (paper table N: the paper's rows and figures next to their synthetic
-analogues) and "tuning" (the search on the tuning splits).
-"""
-
-import os
 import statistics
 
 from .compare import comparisons, gap_share, row_order
@@ -24,10 +19,6 @@ LEGEND = (
     "interval. Formulas: `i2v_plugin/experiments/statistics.py`. A `_mu0` control that is the "
     "same run as its reference is not trained: its figures are the reference's (note column)."
 )
-
-
-def markers(region: str) -> tuple[str, str]:
-    return f"<!-- {region}:begin -->", f"<!-- {region}:end -->"
 
 
 def _mean(values: dict) -> str:
@@ -256,29 +247,3 @@ def render_tuning(runs: list[dict]) -> str:
             f"{'; '.join(row['collapsed']) or '-'} |"
         )
     return "\n\n".join(["\n".join(lines), render_commands(runs)])
-
-
-def replace_region(text: str, region: str, body: str, append: bool) -> str:
-    """``text`` with ``region``'s content replaced by ``body`` (appended at the end when the
-    markers are absent and ``append``; else unchanged)."""
-    begin, end = markers(region)
-    block = f"{begin}\n{body}\n{end}"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        return head + block + rest.split(end, 1)[1]
-    return text.rstrip("\n") + "\n\n" + block + "\n" if append else text
-
-
-def update_doc(doc_path: str, runs: list[dict], manifest: Manifest, region="results") -> None:
-    """Rewrite ``region`` ("results" or "tuning") of ``doc_path`` (appended if absent); with
-    "results", also every "table<N>" region the doc already has."""
-    text = open(doc_path).read() if os.path.exists(doc_path) else "# Results\n"
-    if region == "tuning":
-        text = replace_region(text, "tuning", render_tuning(runs), append=True)
-    else:
-        text = replace_region(text, "results", render_results(runs, manifest), append=True)
-        for number in manifest.tables:
-            body = render_paper_table(runs, manifest, number)
-            text = replace_region(text, f"table{number}", body, append=False)
-    with open(doc_path, "w") as f:
-        f.write(text)

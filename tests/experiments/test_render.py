@@ -5,9 +5,10 @@ import textwrap
 
 import pytest
 
+from i2v_plugin.experiments.doc import update_doc
 from i2v_plugin.experiments.manifest import load_manifest
 from i2v_plugin.experiments.records import identical_record
-from i2v_plugin.experiments.render import render_paper_table, render_results, update_doc
+from i2v_plugin.experiments.render import render_paper_table, render_results
 
 MANIFEST_TEXT = """
 experiments:
