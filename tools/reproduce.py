@@ -29,6 +29,7 @@ from i2v_plugin.experiments import plan as planning
 from i2v_plugin.experiments import records
 from i2v_plugin.experiments.doc import update_doc
 from i2v_plugin.experiments.manifest import DEFAULT_MANIFEST, load_manifest
+from i2v_plugin.experiments.render import render_report
 from i2v_plugin.experiments.runner import train_run
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -163,9 +164,11 @@ def main(argv=None):
         record_identical(results_path, identical, extra)
     if train:
         train_all(train, args, extra, results_path, render)
-    elif identical:
+    else:
         render(records.load_runs(results_path))
     print(f"[reproduce] wrote {os.path.relpath(results_path, REPO_ROOT)} and {args.doc}")
+    if not args.tune:
+        print(render_report(records.load_runs(results_path), manifest, set(runs)))
 
 
 if __name__ == "__main__":

@@ -130,6 +130,22 @@ def render_commands(runs: list[dict], names=None) -> str:
     return "\n".join(lines)
 
 
+def render_report(runs: list[dict], manifest: Manifest, names) -> str:
+    """A plain-text summary for the console: per eval split, the comparisons of the rows in
+    ``names`` (difference, 95% interval, MDE, verdict)."""
+    parts = []
+    for split, values in _by_split(runs).items():
+        lines = [
+            f"  {c.row} vs {c.against} ({c.kind}, n = {c.difference.n}): "
+            f"{_difference(c.difference)}, MDE {_mde(c.difference)}, gain {c.difference.verdict}"
+            for c in comparisons(manifest, values)
+            if c.row in names
+        ]
+        if lines:
+            parts.append("\n".join([f"{split}:"] + lines))
+    return "\n".join(parts)
+
+
 def render_results(runs: list[dict], manifest: Manifest) -> str:
     """The "results" region: the legend, each eval split's rows and comparisons, commands."""
     parts = [LEGEND]

@@ -127,7 +127,9 @@ def test_identical_controls_are_recorded_without_training(reproduce, tmp_path, c
         ["--suite", "swin", "--only", "spatial", "--controls", "--seeds", "0",
          "--results", str(results), "--doc", str(doc)]
     )  # fmt: skip
-    assert "0 runs to train" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 runs to train" in out
+    assert "spatial vs spatial_mu0 (control, n = 1): +3.00 (1 seed), MDE –, gain no" in out
     (marker,) = [r for r in json.loads(results.read_text())["runs"] if r["name"] == "spatial_mu0"]
     assert marker["identical_to"] == "source_only" and marker["opts"] == ["MODEL.I2V.GRL.MU", "0.0"]
     assert "| spatial_mu0 | 18.00 | 0 |" in doc.read_text()
