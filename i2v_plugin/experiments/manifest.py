@@ -114,6 +114,15 @@ class Manifest:
         names = dict.fromkeys(r.synthetic for r in self.tables[number].rows if r.synthetic)
         return [self.experiments[n] for n in names]
 
+    def paper_rows(self, name: str) -> list[tuple[int, PaperRow]]:
+        """The (table number, row) pairs whose synthetic analogue is experiment ``name``."""
+        return [
+            (n, row)
+            for n, t in sorted(self.tables.items())
+            for row in t.rows
+            if row.synthetic == name
+        ]
+
     def family_of(self, name: str) -> Family | None:
         experiment = self.experiments.get(name)
         return self.families.get(experiment.family) if experiment else None

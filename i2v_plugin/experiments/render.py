@@ -88,15 +88,17 @@ def render_split(runs: list[dict], manifest: Manifest, split: str, values: dict)
     lines = [
         f"**{split}**",
         "",
-        "| run | mIoU (mean ± std) | seeds | gap closed [95% CI] | collapsed (seed: disc) | note |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| run | mIoU (mean ± std) | seeds | gap closed [95% CI] | collapsed (seed: disc) | "
+        "paper (table.row: mIoU) | note |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in row_order(values, manifest):
         seeds = ", ".join(map(str, sorted(values[name])))
         gap = _gap(gap_share(manifest, name, values))
+        paper = "; ".join(f"{n}.{row.index}: {row.paper}" for n, row in manifest.paper_rows(name))
         lines.append(
             f"| {name} | {_mean(values[name])} | {seeds} | {gap} | "
-            f"{_collapsed(runs, name, split)} | {notes.get(name, '')} |"
+            f"{_collapsed(runs, name, split)} | {paper} | {notes.get(name, '')} |"
         )
     lines += [
         "",

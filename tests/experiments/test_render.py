@@ -74,7 +74,7 @@ def test_rows_and_comparisons_per_split(manifest):
     assert "**images**" in text and "**videos**" in text
     assert text.index("**images**") < text.index("**videos**")
     videos = text.split("**videos**")[1]
-    assert "| x | 22.00 ± 10.00 | 0, 1, 2 | 5.0% [5.0%, 5.0%] | - |  |" in videos
+    assert "| x | 22.00 ± 10.00 | 0, 1, 2 | 5.0% [5.0%, 5.0%] | - | 9.2: 12.5 |  |" in videos
     assert "| x | so (source-only) | 3 | +2.00 [+2.00, +2.00] | 0.00 | yes |" in videos
     assert "| x | y (named) | 3 |" in videos
     assert "| orc | so (source-only) | 3 | +40.00 [+40.00, +40.00] | 0.00 | yes |" in videos
