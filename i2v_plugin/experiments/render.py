@@ -95,7 +95,11 @@ def render_split(runs: list[dict], manifest: Manifest, split: str, values: dict)
     for name in row_order(values, manifest):
         seeds = ", ".join(map(str, sorted(values[name])))
         gap = _gap(gap_share(manifest, name, values))
-        paper = "; ".join(f"{n}.{row.index}: {row.paper}" for n, row in manifest.paper_rows(name))
+        paper = "; ".join(
+            f"{n}.{row.index}: {row.paper}"
+            for n, row in manifest.paper_rows(name)
+            if row.synthetic_split in (None, split)
+        )
         lines.append(
             f"| {name} | {_mean(values[name])} | {seeds} | {gap} | "
             f"{_collapsed(runs, name, split)} | {paper} | {notes.get(name, '')} |"
