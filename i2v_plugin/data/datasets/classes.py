@@ -15,8 +15,10 @@ logger = logging.getLogger(__name__)
 
 BACKGROUND = "background"
 
-# DAVIS-2017 train ∩ val ∩ COCO (DATASETS.md), in COCO category order. The paper used 10 classes
-# but its list is not available; this is what the files give.
+# DAVIS-2017 train ∩ val ∩ COCO (datasets/README.md, "Shared classes"), in COCO category order:
+# 11 classes plus background. The paper evaluates on 10 plus background (its §4.1 and Table 1's
+# caption); its list (appendix Table 8) is not in the text available to us, so none of the 11 can
+# be dropped on its authority and the list the files give is kept (configs/paper/README.md).
 DEFAULT_SHARED_CLASSES = (
     BACKGROUND,
     "person",

@@ -1,8 +1,8 @@
-"""Every config of the paper's tables trains for 2 iterations on generated data: the 26 rows of
-configs/paper (model, losses, batch composition and test sets as shipped; only the datasets are
-swapped for the tiny synthetic benchmark's, split for split, and the model is made small, as the
-synthetic configs make it) and the synthetic analogues of Tables 2 and 4 (Table 6's are
-swin_clustered with another NUM_CLUSTERS)."""
+"""Every config of the paper's tables (configs/experiments.yaml) trains for 2 iterations on
+generated data: each paper config (model, losses, batch composition and test sets as shipped;
+only the datasets are swapped for the tiny synthetic benchmark's, split for split, and the model
+is made small, as the synthetic configs make it) and each table's synthetic analogue (its config
+and overrides, the model made small)."""
 
 import json
 
@@ -10,14 +10,23 @@ import pytest
 import torch
 
 from i2v_plugin.engine.trainer import I2VTrainer
-from tests.engine.test_paper_configs import PAPER_CONFIGS, adversarial
+from i2v_plugin.experiments.manifest import load_manifest
+from tests.configs.test_paper_configs import PAPER_CONFIGS, adversarial
 from tests.helpers import tiny_cfg
+
+pytestmark = pytest.mark.slow
+
+MANIFEST = load_manifest()
+SYNTHETIC = sorted(
+    {e.name for n in MANIFEST.runnable_tables for e in MANIFEST.table_experiments(n)}
+)
 
 # Each real split's stand-in in the synthetic benchmark: same domain, same labeled-ness.
 STAND_INS = {
     "coco_stuff_shared_train": "i2v_synth_images_train",
     "davis2017_semantic_train": "i2v_synth_videos_train_labeled",
     "davis2017_unlabeled_train": "i2v_synth_videos_train",
+    "ytbb_videos_train": "i2v_synth_videos_train",
     "fbms59_unlabeled_train": "i2v_synth_videos_train",
     "voc2012_unlabeled_train_as_video": "i2v_synth_images_train_as_video",
     "davis2017_semantic_val": "i2v_synth_videos_val",
@@ -47,7 +56,11 @@ SMALL_MODEL = [
 
 
 # Joint labeled rows: 1 labeled image + 1 labeled frame per step, no unlabeled stream.
-JOINT = ["DATASETS.TRAIN_SAMPLES_PER_STEP", "(1, 1)", "SOLVER.IMS_PER_BATCH_UNLABELED", "0"]
+JOINT = [
+    "DATASETS.TRAIN_SAMPLES_PER_STEP", "(1, 1)",
+    "SOLVER.IMS_PER_BATCH_LABELED", "2",
+    "SOLVER.IMS_PER_BATCH_UNLABELED", "0",
+]  # fmt: skip
 
 
 def stand_in(names) -> str:
@@ -57,7 +70,7 @@ def stand_in(names) -> str:
 def train_two_iterations(config, tmp_path, *opts):
     """Trains ``config`` (tiny model, batch 2 + 2) for 2 iterations and evaluates the final
     model; returns (cfg, logged keys, {"iterations": ..., "results": {test set: metrics}})."""
-    cfg = tiny_cfg(config, *SMALL_MODEL, "OUTPUT_DIR", str(tmp_path), *opts)
+    cfg = tiny_cfg(config, *opts, *SMALL_MODEL, "OUTPUT_DIR", str(tmp_path))
     torch.manual_seed(0)
     trainer = I2VTrainer(cfg)
     trainer.resume_or_load(resume=False)
@@ -78,15 +91,15 @@ def expected_losses(cfg) -> set[str]:
     return {"total_loss"} | ({"loss_sem_seg"} if names else set()) | names
 
 
-@pytest.mark.parametrize("name", PAPER_CONFIGS)
-def test_every_paper_row_trains_on_generated_data(name, synth_root, tmp_path):
-    shipped = tiny_cfg(f"configs/paper/{name}.yaml")
+@pytest.mark.parametrize("config", PAPER_CONFIGS)
+def test_every_paper_config_trains_on_generated_data(config, synth_root, tmp_path):
+    shipped = tiny_cfg(config)
     data = ["DATASETS.TRAIN", stand_in(shipped.DATASETS.TRAIN)]
     data += ["DATASETS.TRAIN_UNLABELED", stand_in(shipped.DATASETS.TRAIN_UNLABELED)]
     data += ["DATASETS.TEST", stand_in(shipped.DATASETS.TEST)]
     if shipped.DATASETS.TRAIN_SAMPLES_PER_STEP:
         data += JOINT
-    cfg, logged, record = train_two_iterations(f"configs/paper/{name}.yaml", tmp_path, *data)
+    cfg, logged, record = train_two_iterations(config, tmp_path, *data)
     assert adversarial(cfg) == adversarial(shipped)  # the row's losses are still on
     assert cfg.MODEL.BACKBONE.NAME == shipped.MODEL.BACKBONE.NAME
     assert record["iterations"] == 2
@@ -95,16 +108,15 @@ def test_every_paper_row_trains_on_generated_data(name, synth_root, tmp_path):
     assert (tmp_path / "model_final.pth").is_file()
 
 
-@pytest.mark.parametrize(
-    "config, opts",
-    [
-        ("swin_joint_labeled", JOINT),
-        ("swin_joint_labeled_clustered", JOINT),
-        ("swin_global_still_images", []),
-    ],
-)
-def test_synthetic_table_rows_train(config, opts, synth_root, tmp_path):
-    cfg, logged, record = train_two_iterations(f"configs/synthetic/{config}.yaml", tmp_path, *opts)
+@pytest.mark.parametrize("name", SYNTHETIC)
+def test_every_synthetic_table_row_trains(name, synth_root, tmp_path):
+    experiment = MANIFEST.experiments[name]
+    shipped = tiny_cfg(experiment.config, *experiment.overrides)
+    joint = JOINT if shipped.DATASETS.TRAIN_SAMPLES_PER_STEP else []
+    cfg, logged, record = train_two_iterations(
+        experiment.config, tmp_path, *experiment.overrides, *joint
+    )
+    assert adversarial(cfg) == adversarial(shipped)
     assert record["iterations"] == 2
-    assert sorted(record["results"]) == ["i2v_synth_images_val", "i2v_synth_videos_val"]
+    assert sorted(record["results"]) == sorted(cfg.DATASETS.TEST)
     assert expected_losses(cfg) <= logged

@@ -1,8 +1,8 @@
 """The baselines beyond the paper (configs/synthetic/*: source_only_aug, entropy, self_training,
 self_training_temporal, clustered_self_training, clustered_aug, self_training_aug, deeplab_adabn):
 each config loads, says what it is, and trains through the trainer (hooks, checkpoint, metrics);
-AdaBN re-estimates the statistics before the final checkpoint; the reproduce suite and the train
-benchmark know the rows."""
+AdaBN re-estimates the statistics before the final checkpoint; the manifest's "beyond" suite and
+the train benchmark know the rows."""
 
 import json
 
@@ -11,6 +11,8 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from i2v_plugin.engine.trainer import I2VTrainer
+from i2v_plugin.experiments import plan
+from i2v_plugin.experiments.manifest import load_manifest
 from i2v_plugin.modeling.objectives import required_inputs
 from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS, tiny_cfg
 
@@ -75,6 +77,7 @@ def train(row, tmp_path, *opts):
     return trainer, set().union(*metrics)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", sorted(set(ROWS) - {"deeplab_adabn"}))  # AdaBN: below
 def test_every_row_trains_through_the_trainer(row, synth_root, tmp_path):
     trainer, logged = train(row, tmp_path)
@@ -82,6 +85,7 @@ def test_every_row_trains_through_the_trainer(row, synth_root, tmp_path):
     assert (tmp_path / "model_final.pth").exists()
 
 
+@pytest.mark.slow
 def test_adabn_statistics_reach_the_final_checkpoint(synth_root, tmp_path):
     trainer, logged = train("deeplab_adabn", tmp_path / "adabn")
     assert ROWS["deeplab_adabn"][1] <= logged
@@ -101,15 +105,18 @@ def test_adabn_statistics_reach_the_final_checkpoint(synth_root, tmp_path):
     assert all(torch.equal(saved[k], plain[k]) for k in weights)
 
 
-def test_reproduce_lists_the_rows_with_controls_for_adversarial_ones():
-    import reproduce  # tools/ is on the path (conftest)
-
-    beyond = reproduce.SUITES["beyond"]
+def test_the_manifest_lists_the_rows_with_controls_for_adversarial_ones():
+    manifest = load_manifest()
+    beyond = plan.select(manifest, suite="beyond")
     assert {row: spec.config for row, spec in beyond.items()} == {row: config(row) for row in ROWS}
-    controls = reproduce.with_controls(beyond)
+    controls = plan.with_controls(beyond, manifest, plan.config_builder(REPO_ROOT))
     assert set(controls) - set(beyond) == {"clustered_self_training_mu0", "clustered_aug_mu0"}
+    # The augmentation row's control is the augmentation baseline itself: not trained.
+    assert controls["clustered_aug_mu0"].identical_to == "source_only_aug"
+    assert controls["clustered_self_training_mu0"].identical_to is None  # self-training on
 
 
+@pytest.mark.slow
 def test_train_benchmark_times_temporal_self_training(synth_root, monkeypatch):
     from benchmark_suites import train_suite
 

@@ -1,0 +1,133 @@
+"""experiments.render: the generated regions of docs/RESULTS.md (per eval split, paired
+comparisons, identical controls, paper tables beside their synthetic rows, tuning)."""
+
+import textwrap
+
+import pytest
+
+from i2v_plugin.experiments.doc import update_doc
+from i2v_plugin.experiments.manifest import load_manifest
+from i2v_plugin.experiments.records import identical_record
+from i2v_plugin.experiments.render import render_paper_table, render_results
+
+MANIFEST_TEXT = """
+experiments:
+  so: {config: configs/a.yaml, family: f}
+  x: {config: configs/a.yaml, family: f}
+  y: {config: configs/a.yaml, family: f}
+  orc: {config: configs/a.yaml, family: f}
+families:
+  f: {source_only: so, oracle: orc}
+comparisons:
+  - [x, y]
+tables:
+  9:
+    title: a test table
+    columns: [Adv, Test]
+    notes: [the paper contradicts itself here]
+    rows:
+      - {cells: ["✗", V], paper: "10.0", config: configs/a.yaml, synthetic: so}
+      - {cells: ["✓", V], paper: "12.5", delta: "+2.50", delta_vs: 1, config: configs/a.yaml,
+         synthetic: x, note: printed twice}
+      - {cells: ["✓", I], paper: "40.0", config: configs/a.yaml, synthetic: y,
+         synthetic_split: images}
+"""
+
+
+@pytest.fixture
+def manifest(tmp_path):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "a.yaml").write_text("MODEL: {}\n")
+    path = tmp_path / "configs" / "experiments.yaml"
+    path.write_text(textwrap.dedent(MANIFEST_TEXT))
+    return load_manifest(str(path))
+
+
+def record(name, seed, miou, split="videos"):
+    return {
+        "name": name,
+        "config": "configs/a.yaml",
+        "seed": seed,
+        "eval_split": split,
+        "mIoU": miou,
+        "opts": [],
+        "collapsed": [],
+        "command": f"python tools/train_net.py --config-file configs/a.yaml SEED {seed} #{name}",
+    }
+
+
+def series(name, values, split="videos"):
+    return [record(name, s, v, split) for s, v in enumerate(values)]
+
+
+RUNS = (
+    series("so", (10.0, 20.0, 30.0))
+    + series("x", (12.0, 22.0, 32.0))  # +2 every seed: a claimed gain
+    + series("y", (20.0, 5.0, 31.0))
+    + series("orc", (50.0, 60.0, 70.0))
+    + series("so", (80.0, 81.0, 82.0), split="images")
+)
+
+
+def test_rows_and_comparisons_per_split(manifest):
+    text = render_results(RUNS, manifest)
+    assert "**images**" in text and "**videos**" in text
+    assert text.index("**images**") < text.index("**videos**")
+    videos = text.split("**videos**")[1]
+    assert "| x | 22.00 ± 10.00 | 0, 1, 2 | 5.0% [5.0%, 5.0%] | - | 9.2: 12.5 |  |" in videos
+    assert "| x | so (source-only) | 3 | +2.00 [+2.00, +2.00] | 0.00 | yes |" in videos
+    assert "| x | y (named) | 3 |" in videos
+    assert "| orc | so (source-only) | 3 | +40.00 [+40.00, +40.00] | 0.00 | yes |" in videos
+    assert "95% paired t-interval" in text and "- x: `python" in text
+
+
+def test_an_identical_control_is_shown_with_its_references_figures(manifest):
+    runs = RUNS + [
+        identical_record("x_mu0", "configs/a.yaml", s, ["MODEL.I2V.GRL.MU", "0.0"], "so",
+                         "configs/a.yaml", [])
+        for s in (0, 1, 2)
+    ]  # fmt: skip
+    videos = render_results(runs, manifest).split("**videos**")[1]
+    assert "| x_mu0 | 20.00 ± 10.00 | 0, 1, 2 |" in videos
+    assert "seeds 0, 1, 2: = so (same run at mu 0, not trained)" in videos
+    assert "| x | x_mu0 (control) | 3 | +2.00 [+2.00, +2.00] | 0.00 | yes |" in videos
+    assert "- x_mu0: not trained, the same run as so" in render_results(runs, manifest)
+
+
+def test_paper_table_rows_stand_beside_their_synthetic_rows(manifest):
+    text = render_paper_table(RUNS, manifest, 9)
+    assert "Paper's Table 9: a test table" in text
+    videos = text.split("**videos**")[1].split("**")[0]
+    assert (
+        "| ✓ | V | 12.5 | +2.50 | x | 22.00 ± 10.00 | +2.00 [+2.00, +2.00] vs so | 0.00 | yes |"
+        in (videos)
+    )
+    assert "| ✗ | V | 10.0 | – | so | 20.00 ± 10.00 | – |" in videos
+    assert "| I |" not in videos  # a row of another test set
+    images = text.split("**images**")[1].split("**videos**")[0]
+    assert "| ✓ | I | 40.0 | – | y | not run |" in images
+    assert "- Row 2: printed twice" in text and "- the paper contradicts itself here" in text
+
+
+def test_doc_regions_are_regenerated_and_the_rest_kept(manifest, tmp_path):
+    doc = tmp_path / "RESULTS.md"
+    doc.write_text(
+        "# Results\nintro\n<!-- results:begin -->\nold\n<!-- results:end -->\nmiddle\n"
+        "<!-- table9:begin -->\nold table\n<!-- table9:end -->\noutro\n"
+    )
+    update_doc(str(doc), RUNS, manifest)
+    text = doc.read_text()
+    assert text.startswith("# Results\nintro\n<!-- results:begin -->\n")
+    assert "\nmiddle\n<!-- table9:begin -->\nPaper's Table 9" in text and text.endswith("outro\n")
+    assert "old" not in text
+    assert "table1:begin" not in text  # a region the doc does not have is not added
+
+
+def test_tuning_region_lists_grid_points(tmp_path, manifest):
+    doc = tmp_path / "RESULTS.md"
+    doc.write_text("# Results\n")
+    runs = [{**record("x@MU=0.1", 0, 13.44), "config": "c/x.yaml", "collapsed": ["global"]}]
+    update_doc(str(doc), runs, manifest, region="tuning")
+    text = doc.read_text()
+    assert "<!-- tuning:begin -->" in text
+    assert "| x@MU=0.1 | `c/x.yaml` | videos | 13.44 ± 0.00 | 0 | 0: global |" in text
