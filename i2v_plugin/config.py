@@ -286,6 +286,10 @@ def add_i2v_config(cfg):
     # Largest shift phase correlation may find, as a fraction of the frame side.
     cfg.MODEL.I2V.SELF_TRAINING.TEMPORAL.MAX_SHIFT = 0.25
 
+    # Images or clips per inference batch of the evaluation loader (frames of a sequence stay in
+    # order; larger batches amortise per-call overhead on small inputs).
+    cfg.TEST.IMS_PER_BATCH = 1
+
     cfg.TEST.ADABN = CN()
     # AdaBN: before the final evaluation (and the final checkpoint), re-estimate every BatchNorm
     # layer's running statistics on unlabeled target frames (DATASETS.TRAIN_UNLABELED, training

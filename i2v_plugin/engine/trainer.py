@@ -116,7 +116,10 @@ class I2VTrainer(DefaultTrainer):
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
         return build_detection_test_loader(
-            cfg, dataset_name, mapper=I2VDatasetMapper(cfg, is_train=False)
+            cfg,
+            dataset_name,
+            mapper=I2VDatasetMapper(cfg, is_train=False),
+            batch_size=cfg.TEST.IMS_PER_BATCH,
         )
 
     @classmethod
