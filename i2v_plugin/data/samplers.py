@@ -3,9 +3,13 @@ the stream position, so ``--resume`` continues exactly where the checkpoint stop
 
 ``ResumableTrainingSampler`` yields ``(position, index)`` keys; ``SeededMapDataset`` maps a key by
 seeding NumPy / Python / torch RNGs from ``(seed, position)`` before calling the mapper, so random
-augmentations and frame choices do not depend on worker count or on where a run was resumed.
+augmentations and frame choices do not depend on worker count or on where a run was resumed. The
+caller's RNG states are put back afterwards: mapping in the training process itself
+(``NUM_WORKERS 0``) then leaves the model's draws (dropout) as they would be with workers, and an
+extra stream (unlabeled samples) does not change them.
 """
 
+import contextlib
 import itertools
 import logging
 import random
@@ -64,9 +68,13 @@ class SeededMapDataset(Dataset):
     def __getitem__(self, key):
         position, index = key
         rng_seed = int(np.random.SeedSequence([self.seed, position]).generate_state(1)[0])
-        random.seed(rng_seed)
-        np.random.seed(rng_seed)
-        torch.manual_seed(rng_seed)
+        with _restored_rngs():
+            random.seed(rng_seed)
+            np.random.seed(rng_seed)
+            torch.manual_seed(rng_seed)
+            return self._map(index)
+
+    def _map(self, index):
         for failures in range(self.max_retries + 1):
             mapped = self.mapper(self.dataset[index])
             if mapped is not None:
@@ -78,3 +86,15 @@ class SeededMapDataset(Dataset):
             f"{self.max_retries + 1} samples in a row could not be read; last index {index}. "
             "Check the dataset for corrupt files."
         )
+
+
+@contextlib.contextmanager
+def _restored_rngs():
+    """Put Python's, NumPy's and torch's (CPU) global RNG states back on exit."""
+    python, numpy = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)
