@@ -36,12 +36,11 @@ from .staging import build_atomically, is_finished, write_json
 from .textures import sample_colour, smooth_noise
 
 # Bump when a change changes the rendered samples (part of the cache key).
-PRETRAIN_VERSION = 1
+PRETRAIN_VERSION = 2
 PRETRAIN_TEXTURES = ("solid", "waves", "rings", "plaid", "radial")
 _SPLIT_CODES = {"train": 100, "val": 101}
 _CHUNK = 50
 _OWN_ENTRIES = {"params.json", "classes.json", "images"}
-_COLOUR_VALUE = (0.15, 1.0)
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,20 @@ class PretrainSettings:
         size: side of the square images, pixels.
         num_train, num_val: images per split.
         objects: (min, max) shapes per image.
+        object_value, background_value: (min, max) HSV value of the shapes' texture colours and
+            of the background's. Shapes brighter than the background (as in the benchmark's
+            images) make the task learnable by the small networks within the pretraining
+            budget: with one range (0.15, 1.0) for both and 1-3 shapes, the small Swin stayed
+            at 10.5 mIoU (background only) after 4000 iterations.
     """
 
     seed: int = 0
     size: int = 64
     num_train: int = 3000
     num_val: int = 300
-    objects: tuple[int, int] = (1, 3)
+    objects: tuple[int, int] = (1, 2)
+    object_value: tuple[float, float] = (0.55, 1.0)
+    background_value: tuple[float, float] = (0.05, 0.45)
 
     def __post_init__(self):
         if self.size < 8:
@@ -73,10 +79,10 @@ class PretrainSettings:
             )
 
 
-def _texture(rng: np.random.Generator, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _texture(rng: np.random.Generator, u: np.ndarray, v: np.ndarray, value) -> np.ndarray:
     """A pretraining texture at object coordinates (u, v): (N, 3) float32."""
     kind = PRETRAIN_TEXTURES[int(rng.integers(len(PRETRAIN_TEXTURES)))]
-    a, b = sample_colour(rng, _COLOUR_VALUE), sample_colour(rng, _COLOUR_VALUE)
+    a, b = sample_colour(rng, value), sample_colour(rng, value)
     period, angle, phase = rng.uniform(0.15, 0.4), rng.uniform(0, math.pi), rng.uniform(0, 1)
     along = math.cos(angle) * u + math.sin(angle) * v
     across = -math.sin(angle) * u + math.cos(angle) * v
@@ -97,7 +103,13 @@ def _texture(rng: np.random.Generator, u: np.ndarray, v: np.ndarray) -> np.ndarr
 
 
 def render_pretrain_sample(
-    seed: int, index: int, size: int = 64, split: str = "train", objects=(1, 3)
+    seed: int,
+    index: int,
+    size: int = 64,
+    split: str = "train",
+    objects=(1, 2),
+    object_value=(0.55, 1.0),
+    background_value=(0.05, 0.45),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Render pretraining image ``index`` of ``split``.
 
@@ -107,6 +119,7 @@ def render_pretrain_sample(
         size: side of the square image, pixels.
         split: "train" or "val" (independent random streams).
         objects: (min, max) number of shapes.
+        object_value, background_value: (min, max) HSV value of shape and background colours.
     Returns:
         image: (size, size, 3) uint8 RGB; label: (size, size) uint8, 0 = background, else the
         class index in PRETRAIN_CLASSES of the topmost shape there.
@@ -118,7 +131,7 @@ def render_pretrain_sample(
             f"Unknown pretraining split {split!r}; expected one of {tuple(_SPLIT_CODES)}"
         )
     rng = np.random.default_rng([seed, _SPLIT_CODES[split], index])
-    colours = sample_colour(rng, _COLOUR_VALUE), sample_colour(rng, _COLOUR_VALUE)
+    colours = sample_colour(rng, background_value), sample_colour(rng, background_value)
     blend = smooth_noise(rng, size, size, int(rng.integers(2, 7)))[..., None]
     rgb = ((1 - blend) * colours[0] + blend * colours[1]).astype(np.float32)
     label = np.zeros((size, size), np.uint8)
@@ -135,7 +148,7 @@ def render_pretrain_sample(
         )
         mask = rasterize_pretrain_shape(PRETRAIN_SHAPE_NAMES[class_id - 1], pose, size, size)
         u, v = local_coordinates(pose, size, size)
-        texture = _texture(rng, u[mask], v[mask])
+        texture = _texture(rng, u[mask], v[mask], object_value)
         rgb[mask] = texture
         label[mask] = class_id
     return to_uint8(np.clip(rgb, 0, 1)), label
@@ -145,7 +158,13 @@ def _write_chunk(task) -> int:
     out, settings, split, start, stop = task
     for index in range(start, stop):
         rgb, label = render_pretrain_sample(
-            settings.seed, index, settings.size, split, settings.objects
+            settings.seed,
+            index,
+            settings.size,
+            split,
+            settings.objects,
+            settings.object_value,
+            settings.background_value,
         )
         Image.fromarray(rgb).save(out / "images" / split / f"{index:06d}.jpg", quality=95)
         Image.fromarray(label).save(out / "images" / "stuffthingmaps" / split / f"{index:06d}.png")
