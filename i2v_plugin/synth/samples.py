@@ -1,24 +1,15 @@
 """Samples of the synthetic benchmark: labeled images (both versions) and videos before encoding.
 
 ``make_image_sample`` is the same in versions 3 and 4. ``make_video_sample`` renders version 3's
-videos with version 3's code (``_make_video_sample_v3``, unchanged) and version 4's through
-``video_v4.render_video``.
+videos with version 3's scenes (``_make_video_sample_v3``, same output as ever) and version 4's
+through ``video_v4.render_video``; both apply the public degradations of ``public_artefacts``.
 """
 
 import numpy as np
 
-from .artifacts import (
-    average_exposure,
-    camera_shake,
-    colour_cast,
-    low_light,
-    low_resolution,
-    sample_channel_gains,
-    sensor_noise,
-    shake_margin,
-    to_uint8,
-)
+from .artifacts import average_exposure, shake_margin, to_uint8
 from .params import SynthParams
+from .public_artefacts import degrade_frame, sample_public_draws
 from .scenes import (
     NUM_SHAPE_CLASSES,
     render_scene,
@@ -58,6 +49,17 @@ def _appearance(params: SynthParams) -> Appearance:
     )
 
 
+def _scene_contents(params: SynthParams, index: int) -> dict:
+    """What the scenes of both domains (version 3) hold, as ``sample_*_scene`` keyword arguments:
+    the topmost object's class, the object count, the distractors and the appearance."""
+    return {
+        "top_class": _top_class(index),
+        "objects_per_scene": params.objects_per_scene,
+        "max_distractors": params.max_distractors,
+        "appearance": _appearance(params),
+    }
+
+
 def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.ndarray, np.ndarray]:
     """Render image ``index`` of ``split``.
 
@@ -68,13 +70,10 @@ def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.n
     scene = sample_image_scene(
         rng,
         image_size=params.image_size,
-        top_class=_top_class(index),
-        objects_per_scene=params.objects_per_scene,
         object_size=params.image_object_size,
         centre_jitter=params.image_centre_jitter,
         max_rotation_deg=params.image_max_rotation,
-        max_distractors=params.max_distractors,
-        appearance=_appearance(params),
+        **_scene_contents(params, index),
     )
     rgb, label = render_scene(scene, time=0.0)
     return to_uint8(rgb), label
@@ -116,30 +115,23 @@ def _make_video_sample_v3(
     """
     scene_rng, artefact_rng = _sample_rng(params, "video", split, index).spawn(2)
     size = params.video_size
-    shake_px = params.camera_shake * size
-    border = shake_margin(shake_px)
+    border = shake_margin(params.camera_shake * size)
     scene = sample_video_scene(
         scene_rng,
         frame_size=size,
         border=border,
         num_frames=params.frames_per_video,
-        top_class=_top_class(index),
-        objects_per_scene=params.objects_per_scene,
         object_size=params.video_object_size,
         centre_margin=params.video_centre_margin,
         speed=params.video_speed,
         scale_change=params.video_scale_change,
         rotation_speed_deg=params.video_rotation_speed,
-        max_distractors=params.max_distractors,
-        appearance=_appearance(params),
+        **_scene_contents(params, index),
     )
-    gain = artefact_rng.uniform(*params.low_light_gain)
-    gamma = artefact_rng.uniform(*params.low_light_gamma)
-    channel_gains = sample_channel_gains(artefact_rng, params.colour_cast)
-    offsets = camera_shake(artefact_rng, params.frames_per_video, shake_px) + border
+    draws = sample_public_draws(artefact_rng, params, params.frames_per_video, size, border)
 
     frames, labels = [], []
-    for t, (ox, oy) in enumerate(offsets.tolist()):
+    for t, (ox, oy) in enumerate(draws.offsets.tolist()):
         window = {"origin": (ox, oy), "size": (size, size)}
         rgb = average_exposure(
             lambda time, w=window: render_scene(scene, time, **w)[0],
@@ -148,8 +140,5 @@ def _make_video_sample_v3(
             params.motion_blur_substeps,
         )
         labels.append(render_scene(scene, float(t), **window)[1])
-        rgb = low_resolution(rgb, params.downsample_factor)
-        rgb = colour_cast(low_light(rgb, gain, gamma), channel_gains)
-        rgb = sensor_noise(rgb, artefact_rng, params.noise_read_sigma, params.noise_shot_sigma)
-        frames.append(to_uint8(rgb))
+        frames.append(degrade_frame(rgb, params, draws, artefact_rng))
     return frames, labels
