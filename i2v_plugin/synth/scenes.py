@@ -11,18 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shapes import (
-    SHAPE_NAMES,
-    Pose,
-    local_coordinates,
-    rasterize_ellipse,
-    rasterize_shape,
-)
+from .painting import paint_ellipses, paint_texture, window_pose
+from .shapes import SHAPE_NAMES, Pose, rasterize_shape
 from .textures import (
     DEFAULT_APPEARANCE,
     Appearance,
     TextureSpec,
-    render_texture,
     sample_background,
     sample_texture,
 )
@@ -97,15 +91,17 @@ def render_scene(
         )
     label = np.zeros((height, width), np.uint8)
     for obj in scene.objects:
-        pose = obj.pose_at(time)
-        pose = Pose(pose.cx - ox, pose.cy - oy, pose.size, pose.angle)
+        pose = window_pose(obj.pose_at(time), origin)
         mask = rasterize_shape(SHAPE_NAMES[obj.class_id - 1], pose, height, width)
-        if not mask.any():
-            continue
-        u, v = local_coordinates(pose, height, width)
-        rgb[mask] = render_texture(obj.texture, u[mask], v[mask])
-        label[mask] = obj.class_id
+        if mask.any():
+            paint_texture(rgb, mask, pose, obj.texture)
+            label[mask] = obj.class_id
     return rgb, label
+
+
+def sample_count(rng: np.random.Generator, bounds: tuple[int, int]) -> int:
+    """A count uniform in ``bounds`` = (min, max), both included."""
+    return int(rng.integers(bounds[0], bounds[1] + 1))
 
 
 def sample_class_ids(rng: np.random.Generator, count: int, top_class: int) -> list[int]:
@@ -122,20 +118,8 @@ def _add_distractors(
     appearance: Appearance = DEFAULT_APPEARANCE,
 ) -> np.ndarray:
     """Paint up to ``max_count`` small textured ellipses (no class) into the background."""
-    height, width = background.shape[:2]
-    background = background.copy()
-    for _ in range(int(rng.integers(0, max_count + 1))):
-        pose = Pose(
-            cx=float(rng.uniform(0, width)),
-            cy=float(rng.uniform(0, height)),
-            size=float(rng.uniform(0.05, 0.1) * side),
-            angle=float(rng.uniform(0, math.pi)),
-        )
-        mask = rasterize_ellipse(pose, float(rng.uniform(0.25, 0.6)), height, width)
-        u, v = local_coordinates(pose, height, width)
-        texture = sample_texture(rng, appearance)
-        background[mask] = render_texture(texture, u[mask], v[mask])
-    return background
+    count = sample_count(rng, (0, max_count))
+    return paint_ellipses(rng, background, count, (0.05, 0.1), (0.25, 0.6), side, appearance)
 
 
 def sample_image_scene(
@@ -170,7 +154,7 @@ def sample_image_scene(
     side = float(image_size)
     background = sample_background(rng, image_size, image_size, appearance)
     background = _add_distractors(rng, background, max_distractors, side, appearance)
-    count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
+    count = sample_count(rng, objects_per_scene)
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):
         centre = side / 2 + rng.uniform(-centre_jitter, centre_jitter, size=2) * side
@@ -193,6 +177,28 @@ def end_point(rng, start: np.ndarray, travel: float, low: float, high: float) ->
     outside = (end < low) | (end > high)
     end[outside] = start[outside] - displacement[outside]
     return np.clip(end, low, high)
+
+
+def sample_track(
+    rng: np.random.Generator,
+    low: float,
+    high: float,
+    speed: tuple[float, float],
+    side: float,
+    steps: int,
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """A straight constant-speed track that stays in the box [low, high] (scene pixels, both
+    axes) for ``steps`` frames.
+
+    Draws the start centre (uniform in the box), the speed (``speed`` range, fraction of ``side``
+    per frame) and the direction (``end_point``), in that order.
+
+    Returns:
+        start: (2,) float64 start centre (x, y); velocity: (vx, vy) pixels per frame.
+    """
+    start = rng.uniform(low, high, size=2)
+    end = end_point(rng, start, rng.uniform(*speed) * side * steps, low, high)
+    return start, (float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps)
 
 
 def sample_video_scene(
@@ -238,13 +244,12 @@ def sample_video_scene(
     canvas = frame_size + 2 * border
     background = sample_background(rng, canvas, canvas, appearance)
     background = _add_distractors(rng, background, max_distractors, side, appearance)
-    count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
+    count = sample_count(rng, objects_per_scene)
     steps = max(num_frames - 1, 1)
     low, high = border + centre_margin * side, border + (1 - centre_margin) * side
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):
-        start = rng.uniform(low, high, size=2)
-        end = end_point(rng, start, rng.uniform(*speed) * side * steps, low, high)
+        start, velocity = sample_track(rng, low, high, speed, side, steps)
         pose = Pose(
             cx=float(start[0]),
             cy=float(start[1]),
@@ -256,7 +261,7 @@ def sample_video_scene(
                 class_id=class_id,
                 texture=sample_texture(rng, appearance),
                 start=pose,
-                velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
+                velocity=velocity,
                 log_scale_rate=float(rng.uniform(-scale_change, scale_change)) / steps,
                 angular_velocity=math.radians(float(rng.uniform(-1, 1)) * rotation_speed_deg),
             )

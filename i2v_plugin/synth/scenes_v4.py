@@ -12,9 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenes import Scene, SceneObject, end_point, render_scene, sample_class_ids
-from .shapes import Pose, local_coordinates, rasterize_ellipse
-from .textures import Appearance, TextureSpec, render_texture, sample_background, sample_texture
+from .painting import paint_ellipses, paint_texture, window_pose
+from .scenes import (
+    Scene,
+    SceneObject,
+    render_scene,
+    sample_class_ids,
+    sample_count,
+    sample_track,
+)
+from .shapes import Pose, rasterize_ellipse
+from .textures import Appearance, TextureSpec, sample_background, sample_texture
 
 
 @dataclass(frozen=True)
@@ -87,40 +95,21 @@ def render_moving_scene(
         rgb: (height, width, 3) float32; label: (height, width) uint8, 0 under occluders.
     """
     rgb, label = render_scene(moving.scene, time, origin, size)
-    ox, oy = origin
-    height, width = size
     for occluder in moving.occluders:
-        pose = occluder.pose_at(time)
-        pose = Pose(pose.cx - ox, pose.cy - oy, pose.size, pose.angle)
-        mask = rasterize_ellipse(pose, occluder.aspect, height, width)
-        if not mask.any():
-            continue
-        u, v = local_coordinates(pose, height, width)
-        rgb[mask] = render_texture(occluder.texture, u[mask], v[mask])
-        label[mask] = 0
+        pose = window_pose(occluder.pose_at(time), origin)
+        mask = rasterize_ellipse(pose, occluder.aspect, *size)
+        if mask.any():
+            paint_texture(rgb, mask, pose, occluder.texture)
+            label[mask] = 0
     return rgb, label
 
 
-def _paint_clutter(rng, background, count: int, size: tuple[float, float], side: float, look):
-    """Paint ``count`` textured ellipses (aspect 0.3..0.7, unlike the round disk class)."""
-    height, width = background.shape[:2]
-    background = background.copy()
-    for _ in range(count):
-        pose = Pose(
-            cx=float(rng.uniform(0, width)),
-            cy=float(rng.uniform(0, height)),
-            size=float(rng.uniform(*size) * side),
-            angle=float(rng.uniform(0, math.pi)),
-        )
-        mask = rasterize_ellipse(pose, float(rng.uniform(0.3, 0.7)), height, width)
-        u, v = local_coordinates(pose, height, width)
-        background[mask] = render_texture(sample_texture(rng, look), u[mask], v[mask])
-    return background
+# Clutter and occluders are ellipses of aspect 0.3..0.7, unlike the round disk class.
+_BLOB_ASPECT = (0.3, 0.7)
 
 
 def _sample_occluder(rng, geometry: Geometry, low, high, side: float, steps: int) -> Occluder:
-    start = rng.uniform(low, high, size=2)
-    end = end_point(rng, start, rng.uniform(*geometry.speed) * side * steps, low, high)
+    start, velocity = sample_track(rng, low, high, geometry.speed, side, steps)
     pose = Pose(
         cx=float(start[0]),
         cy=float(start[1]),
@@ -129,8 +118,8 @@ def _sample_occluder(rng, geometry: Geometry, low, high, side: float, steps: int
     )
     return Occluder(
         start=pose,
-        aspect=float(rng.uniform(0.3, 0.7)),
-        velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
+        aspect=float(rng.uniform(*_BLOB_ASPECT)),
+        velocity=velocity,
         texture=sample_texture(rng, geometry.appearance),
     )
 
@@ -161,15 +150,16 @@ def sample_moving_scene(
     canvas = frame_size + 2 * border
     look = geometry.appearance
     background = sample_background(rng, canvas, canvas, look)
-    clutter = int(rng.integers(geometry.clutter[0], geometry.clutter[1] + 1))
-    background = _paint_clutter(rng, background, clutter, geometry.clutter_size, side, look)
-    count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
+    clutter = sample_count(rng, geometry.clutter)
+    background = paint_ellipses(
+        rng, background, clutter, geometry.clutter_size, _BLOB_ASPECT, side, look
+    )
+    count = sample_count(rng, objects_per_scene)
     steps = max(num_frames - 1, 1)
     low, high = (border + c * side for c in geometry.centre_range)
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):
-        start = rng.uniform(low, high, size=2)
-        end = end_point(rng, start, rng.uniform(*geometry.speed) * side * steps, low, high)
+        start, velocity = sample_track(rng, low, high, geometry.speed, side, steps)
         pose = Pose(
             cx=float(start[0]),
             cy=float(start[1]),
@@ -183,12 +173,12 @@ def sample_moving_scene(
                 class_id=class_id,
                 texture=sample_texture(rng, look),
                 start=pose,
-                velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
+                velocity=velocity,
                 log_scale_rate=scale / steps,
                 angular_velocity=spin,
             )
         )
-    occluder_count = int(rng.integers(geometry.occluders[0], geometry.occluders[1] + 1))
+    occluder_count = sample_count(rng, geometry.occluders)
     occluders = tuple(
         _sample_occluder(rng, geometry, low, high, side, steps) for _ in range(occluder_count)
     )
