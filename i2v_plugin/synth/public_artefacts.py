@@ -19,6 +19,7 @@ from .artifacts import (
     sensor_noise,
     to_uint8,
 )
+from .clip import Clip
 
 
 @dataclass(frozen=True)
@@ -38,23 +39,21 @@ class PublicDraws:
     offsets: np.ndarray
 
 
-def sample_public_draws(
-    rng: np.random.Generator, strengths, num_frames: int, frame_size: int, border: int
-) -> PublicDraws:
+def sample_public_draws(rng: np.random.Generator, strengths, clip: Clip) -> PublicDraws:
     """Draw a video's public degradations: gain, gamma, channel gains, then the shake offsets.
 
     Args:
         rng: the video's public-artefact generator; every draw happens whatever the strengths.
         strengths: low_light_gain, low_light_gamma, colour_cast and camera_shake (a fraction of
             the frame side) are read.
-        num_frames: frames of the video.
-        frame_size: side of the square frame, pixels.
-        border: background margin around the frame, pixels (added to the offsets).
+        clip: frames of the video (one offset each), frame size and border (added to the
+            offsets).
     """
     gain = rng.uniform(*strengths.low_light_gain)
     gamma = rng.uniform(*strengths.low_light_gamma)
     channel_gains = sample_channel_gains(rng, strengths.colour_cast)
-    offsets = camera_shake(rng, num_frames, strengths.camera_shake * frame_size) + border
+    offsets = camera_shake(rng, clip.num_frames, strengths.camera_shake * clip.frame_size)
+    offsets = offsets + clip.border
     return PublicDraws(gain, gamma, channel_gains, offsets)
 
 

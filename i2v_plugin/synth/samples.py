@@ -8,6 +8,7 @@ through ``video_v4.render_video``; both apply the public degradations of ``publi
 import numpy as np
 
 from .artifacts import average_exposure, shake_margin, to_uint8
+from .clip import Clip
 from .params import SynthParams
 from .public_artefacts import degrade_frame, sample_public_draws
 from .scenes import (
@@ -115,12 +116,10 @@ def _make_video_sample_v3(
     """
     scene_rng, artefact_rng = _sample_rng(params, "video", split, index).spawn(2)
     size = params.video_size
-    border = shake_margin(params.camera_shake * size)
+    clip = Clip(size, shake_margin(params.camera_shake * size), params.frames_per_video)
     scene = sample_video_scene(
         scene_rng,
-        frame_size=size,
-        border=border,
-        num_frames=params.frames_per_video,
+        clip,
         object_size=params.video_object_size,
         centre_margin=params.video_centre_margin,
         speed=params.video_speed,
@@ -128,7 +127,7 @@ def _make_video_sample_v3(
         rotation_speed_deg=params.video_rotation_speed,
         **_scene_contents(params, index),
     )
-    draws = sample_public_draws(artefact_rng, params, params.frames_per_video, size, border)
+    draws = sample_public_draws(artefact_rng, params, clip)
 
     frames, labels = [], []
     for t, (ox, oy) in enumerate(draws.offsets.tolist()):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .clip import Clip
 from .painting import paint_ellipses, paint_texture, window_pose
 from .shapes import SHAPE_NAMES, Pose, rasterize_shape
 from .textures import (
@@ -203,9 +204,7 @@ def sample_track(
 
 def sample_video_scene(
     rng: np.random.Generator,
-    frame_size: int,
-    border: int,
-    num_frames: int,
+    clip: Clip,
     top_class: int,
     objects_per_scene: tuple[int, int],
     object_size: tuple[float, float],
@@ -218,14 +217,13 @@ def sample_video_scene(
 ) -> Scene:
     """A moving scene of the video domain: smaller objects anywhere in the frame.
 
-    Scene coordinates include a ``border`` on every side of the frame so that a shaking camera
-    window never leaves the background; the unshaken frame is the window at (border, border).
+    Scene coordinates include the clip's ``border`` on every side of the frame so that a shaking
+    camera window never leaves the background; the unshaken frame is the window at (border,
+    border).
 
     Args:
         rng: random generator.
-        frame_size: side of the square frame in pixels.
-        border: extra background on each side, in pixels.
-        num_frames: clip length (motion is planned over it).
+        clip: frame size, border and length of the video.
         top_class: class of the topmost object (see ``sample_image_scene``).
         objects_per_scene: (min, max) number of objects.
         object_size: (min, max) enclosing diameter at time 0, fraction of the frame side.
@@ -238,14 +236,12 @@ def sample_video_scene(
         max_distractors: up to this many non-class blobs in the background.
         appearance: see ``sample_image_scene``.
     Returns:
-        Scene whose background is (frame_size + 2 border) square.
+        Scene whose background is ``clip.canvas`` square.
     """
-    side = float(frame_size)
-    canvas = frame_size + 2 * border
-    background = sample_background(rng, canvas, canvas, appearance)
+    side, border, steps = clip.side, clip.border, clip.steps
+    background = sample_background(rng, clip.canvas, clip.canvas, appearance)
     background = _add_distractors(rng, background, max_distractors, side, appearance)
     count = sample_count(rng, objects_per_scene)
-    steps = max(num_frames - 1, 1)
     low, high = border + centre_margin * side, border + (1 - centre_margin) * side
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .clip import Clip
 from .painting import paint_ellipses, paint_texture, window_pose
 from .scenes import (
     Scene,
@@ -126,9 +127,7 @@ def _sample_occluder(rng, geometry: Geometry, low, high, side: float, steps: int
 
 def sample_moving_scene(
     rng: np.random.Generator,
-    frame_size: int,
-    border: int,
-    num_frames: int,
+    clip: Clip,
     top_class: int,
     objects_per_scene: tuple[int, int],
     geometry: Geometry,
@@ -137,25 +136,21 @@ def sample_moving_scene(
 
     Args:
         rng: random generator.
-        frame_size: side of the square frame in pixels.
-        border: extra background on each side, in pixels (camera shake and pan).
-        num_frames: clip length (motion is planned over it).
+        clip: frame size, border (camera shake and pan) and length of the video.
         top_class: class of the topmost class object, 1..10 (balances classes per split).
         objects_per_scene: (min, max) number of class objects.
         geometry: layout, motion, clutter and occluders.
     Returns:
-        MovingScene whose background is (frame_size + 2 border) square.
+        MovingScene whose background is ``clip.canvas`` square.
     """
-    side = float(frame_size)
-    canvas = frame_size + 2 * border
+    side, border, steps = clip.side, clip.border, clip.steps
     look = geometry.appearance
-    background = sample_background(rng, canvas, canvas, look)
+    background = sample_background(rng, clip.canvas, clip.canvas, look)
     clutter = sample_count(rng, geometry.clutter)
     background = paint_ellipses(
         rng, background, clutter, geometry.clutter_size, _BLOB_ASPECT, side, look
     )
     count = sample_count(rng, objects_per_scene)
-    steps = max(num_frames - 1, 1)
     low, high = (border + c * side for c in geometry.centre_range)
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .artifacts import average_exposure, shake_margin
+from .clip import Clip
 from .params import V3_DEFAULTS, SynthParams
 from .public_artefacts import degrade_frame, sample_public_draws
 from .scenes import NUM_SHAPE_CLASSES
@@ -145,20 +146,18 @@ def render_video(
     """
     base = np.random.default_rng([params.seed, split.scene_code, index])
     scene_rng, public_rng, sealed_rng = base.spawn(3)
-    size, num_frames = params.video_size, split.num_frames(params)
-    border = scene_border(params)
+    size = params.video_size
+    clip = Clip(size, scene_border(params), split.num_frames(params))
     scene = sample_moving_scene(
         scene_rng,
-        frame_size=size,
-        border=border,
-        num_frames=num_frames,
+        clip,
         top_class=1 + index % NUM_SHAPE_CLASSES,
         objects_per_scene=params.objects_per_scene,
         geometry=scene_geometry(params, split.scenes),
     )
     strengths = public_strengths(params, split.artefacts)
     # Version 3's draw order; every draw happens whatever the strengths.
-    draws = sample_public_draws(public_rng, strengths, num_frames, size, border)
+    draws = sample_public_draws(public_rng, strengths, clip)
     plan = sample_sealed_plan(sealed_rng, params, split.sealed, index)
 
     frames, labels = [], []
