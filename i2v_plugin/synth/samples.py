@@ -50,17 +50,6 @@ def _appearance(params: SynthParams) -> Appearance:
     )
 
 
-def _scene_contents(params: SynthParams, index: int) -> dict:
-    """What the scenes of both domains (version 3) hold, as ``sample_*_scene`` keyword arguments:
-    the topmost object's class, the object count, the distractors and the appearance."""
-    return {
-        "top_class": _top_class(index),
-        "objects_per_scene": params.objects_per_scene,
-        "max_distractors": params.max_distractors,
-        "appearance": _appearance(params),
-    }
-
-
 def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.ndarray, np.ndarray]:
     """Render image ``index`` of ``split``.
 
@@ -71,10 +60,13 @@ def make_image_sample(params: SynthParams, split: str, index: int) -> tuple[np.n
     scene = sample_image_scene(
         rng,
         image_size=params.image_size,
+        top_class=_top_class(index),
+        objects_per_scene=params.objects_per_scene,
         object_size=params.image_object_size,
         centre_jitter=params.image_centre_jitter,
         max_rotation_deg=params.image_max_rotation,
-        **_scene_contents(params, index),
+        max_distractors=params.max_distractors,
+        appearance=_appearance(params),
     )
     rgb, label = render_scene(scene, time=0.0)
     return to_uint8(rgb), label
@@ -120,12 +112,15 @@ def _make_video_sample_v3(
     scene = sample_video_scene(
         scene_rng,
         clip,
+        top_class=_top_class(index),
+        objects_per_scene=params.objects_per_scene,
         object_size=params.video_object_size,
         centre_margin=params.video_centre_margin,
         speed=params.video_speed,
         scale_change=params.video_scale_change,
         rotation_speed_deg=params.video_rotation_speed,
-        **_scene_contents(params, index),
+        max_distractors=params.max_distractors,
+        appearance=_appearance(params),
     )
     draws = sample_public_draws(artefact_rng, params, clip)
 

@@ -202,6 +202,23 @@ def sample_track(
     return start, (float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps)
 
 
+def sample_rates(
+    rng: np.random.Generator, scale_change: float, rotation_speed_deg: float, steps: int
+) -> tuple[float, float]:
+    """How fast a moving object grows and turns; draws the scale change, then the rotation speed.
+
+    Args:
+        scale_change: the size changes by a factor exp(U(-scale_change, scale_change)) over
+            ``steps`` frames.
+        rotation_speed_deg: the rotation speed is uniform in +-this, degrees per frame.
+    Returns:
+        (log_scale_rate, angular_velocity): d log(size) / dt and radians, per frame.
+    """
+    log_scale_rate = float(rng.uniform(-scale_change, scale_change)) / steps
+    angular_velocity = math.radians(float(rng.uniform(-1, 1)) * rotation_speed_deg)
+    return log_scale_rate, angular_velocity
+
+
 def sample_video_scene(
     rng: np.random.Generator,
     clip: Clip,
@@ -252,14 +269,7 @@ def sample_video_scene(
             size=float(rng.uniform(*object_size) * side),
             angle=float(rng.uniform(0, 2 * math.pi)),
         )
-        objects.append(
-            SceneObject(
-                class_id=class_id,
-                texture=sample_texture(rng, appearance),
-                start=pose,
-                velocity=velocity,
-                log_scale_rate=float(rng.uniform(-scale_change, scale_change)) / steps,
-                angular_velocity=math.radians(float(rng.uniform(-1, 1)) * rotation_speed_deg),
-            )
-        )
+        texture = sample_texture(rng, appearance)  # before the rates (version 4: after)
+        rates = sample_rates(rng, scale_change, rotation_speed_deg, steps)
+        objects.append(SceneObject(class_id, texture, pose, velocity, *rates))
     return Scene(background, tuple(objects))

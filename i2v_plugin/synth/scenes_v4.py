@@ -20,6 +20,7 @@ from .scenes import (
     render_scene,
     sample_class_ids,
     sample_count,
+    sample_rates,
     sample_track,
 )
 from .shapes import Pose, rasterize_ellipse
@@ -161,18 +162,9 @@ def sample_moving_scene(
             size=float(rng.uniform(*geometry.object_size) * side),
             angle=math.radians(float(rng.uniform(-1, 1)) * geometry.max_rotation_deg),
         )
-        scale = float(rng.uniform(-geometry.scale_change, geometry.scale_change))
-        spin = math.radians(float(rng.uniform(-1, 1)) * geometry.rotation_speed_deg)
-        objects.append(
-            SceneObject(
-                class_id=class_id,
-                texture=sample_texture(rng, look),
-                start=pose,
-                velocity=velocity,
-                log_scale_rate=scale / steps,
-                angular_velocity=spin,
-            )
-        )
+        rates = sample_rates(rng, geometry.scale_change, geometry.rotation_speed_deg, steps)
+        texture = sample_texture(rng, look)  # after the rates (version 3: before)
+        objects.append(SceneObject(class_id, texture, pose, velocity, *rates))
     occluder_count = sample_count(rng, geometry.occluders)
     occluders = tuple(
         _sample_occluder(rng, geometry, low, high, side, steps) for _ in range(occluder_count)
