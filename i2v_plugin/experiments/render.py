@@ -30,12 +30,18 @@ def _mean(values: dict) -> str:
     return f"{statistics.mean(items):.2f} ± {statistics.stdev(items):.2f}"
 
 
+def _estimate(value: float, low: float | None, high: float | None, number) -> str:
+    """``value`` with its interval ``[low, high]``, or "(1 seed)" when ``low`` is None; each
+    figure written by ``number`` (float -> str)."""
+    if low is None:
+        return f"{number(value)} (1 seed)"
+    return f"{number(value)} [{number(low)}, {number(high)}]"
+
+
 def _difference(d) -> str:
     if d is None:
         return "–"
-    if d.low is None:
-        return f"{d.mean:+.2f} (1 seed)"
-    return f"{d.mean:+.2f} [{d.low:+.2f}, {d.high:+.2f}]"
+    return _estimate(d.mean, d.low, d.high, lambda x: f"{x:+.2f}")
 
 
 def _mde(d) -> str:
@@ -49,9 +55,7 @@ def _verdict(d) -> str:
 def _gap(g) -> str:
     if g is None:
         return "–"
-    if g.low is None:
-        return f"{100 * g.share:.1f}% (1 seed)"
-    return f"{100 * g.share:.1f}% [{100 * g.low:.1f}%, {100 * g.high:.1f}%]"
+    return _estimate(g.share, g.low, g.high, lambda x: f"{100 * x:.1f}%")
 
 
 def _by_split(runs: list[dict]) -> dict[str, dict[str, dict[int, float]]]:

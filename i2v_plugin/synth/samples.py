@@ -1,24 +1,16 @@
 """Samples of the synthetic benchmark: labeled images (both versions) and videos before encoding.
 
 ``make_image_sample`` is the same in versions 3 and 4. ``make_video_sample`` renders version 3's
-videos with version 3's code (``_make_video_sample_v3``, unchanged) and version 4's through
-``video_v4.render_video``.
+videos with version 3's scenes (``_make_video_sample_v3``, same output as ever) and version 4's
+through ``video_v4.render_video``; both apply the public degradations of ``public_artefacts``.
 """
 
 import numpy as np
 
-from .artifacts import (
-    average_exposure,
-    camera_shake,
-    colour_cast,
-    low_light,
-    low_resolution,
-    sample_channel_gains,
-    sensor_noise,
-    shake_margin,
-    to_uint8,
-)
+from .artifacts import average_exposure, shake_margin, to_uint8
+from .clip import Clip
 from .params import SynthParams
+from .public_artefacts import degrade_frame, sample_public_draws
 from .scenes import (
     NUM_SHAPE_CLASSES,
     render_scene,
@@ -116,13 +108,10 @@ def _make_video_sample_v3(
     """
     scene_rng, artefact_rng = _sample_rng(params, "video", split, index).spawn(2)
     size = params.video_size
-    shake_px = params.camera_shake * size
-    border = shake_margin(shake_px)
+    clip = Clip(size, shake_margin(params.camera_shake * size), params.frames_per_video)
     scene = sample_video_scene(
         scene_rng,
-        frame_size=size,
-        border=border,
-        num_frames=params.frames_per_video,
+        clip,
         top_class=_top_class(index),
         objects_per_scene=params.objects_per_scene,
         object_size=params.video_object_size,
@@ -133,13 +122,10 @@ def _make_video_sample_v3(
         max_distractors=params.max_distractors,
         appearance=_appearance(params),
     )
-    gain = artefact_rng.uniform(*params.low_light_gain)
-    gamma = artefact_rng.uniform(*params.low_light_gamma)
-    channel_gains = sample_channel_gains(artefact_rng, params.colour_cast)
-    offsets = camera_shake(artefact_rng, params.frames_per_video, shake_px) + border
+    draws = sample_public_draws(artefact_rng, params, clip)
 
     frames, labels = [], []
-    for t, (ox, oy) in enumerate(offsets.tolist()):
+    for t, (ox, oy) in enumerate(draws.offsets.tolist()):
         window = {"origin": (ox, oy), "size": (size, size)}
         rgb = average_exposure(
             lambda time, w=window: render_scene(scene, time, **w)[0],
@@ -148,8 +134,5 @@ def _make_video_sample_v3(
             params.motion_blur_substeps,
         )
         labels.append(render_scene(scene, float(t), **window)[1])
-        rgb = low_resolution(rgb, params.downsample_factor)
-        rgb = colour_cast(low_light(rgb, gain, gamma), channel_gains)
-        rgb = sensor_noise(rgb, artefact_rng, params.noise_read_sigma, params.noise_shot_sigma)
-        frames.append(to_uint8(rgb))
+        frames.append(degrade_frame(rgb, params, draws, artefact_rng))
     return frames, labels

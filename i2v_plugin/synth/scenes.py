@@ -11,18 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shapes import (
-    SHAPE_NAMES,
-    Pose,
-    local_coordinates,
-    rasterize_ellipse,
-    rasterize_shape,
-)
+from .clip import Clip
+from .painting import paint_ellipses, paint_texture, window_pose
+from .shapes import SHAPE_NAMES, Pose, rasterize_shape
 from .textures import (
     DEFAULT_APPEARANCE,
     Appearance,
     TextureSpec,
-    render_texture,
     sample_background,
     sample_texture,
 )
@@ -97,15 +92,17 @@ def render_scene(
         )
     label = np.zeros((height, width), np.uint8)
     for obj in scene.objects:
-        pose = obj.pose_at(time)
-        pose = Pose(pose.cx - ox, pose.cy - oy, pose.size, pose.angle)
+        pose = window_pose(obj.pose_at(time), origin)
         mask = rasterize_shape(SHAPE_NAMES[obj.class_id - 1], pose, height, width)
-        if not mask.any():
-            continue
-        u, v = local_coordinates(pose, height, width)
-        rgb[mask] = render_texture(obj.texture, u[mask], v[mask])
-        label[mask] = obj.class_id
+        if mask.any():
+            paint_texture(rgb, mask, pose, obj.texture)
+            label[mask] = obj.class_id
     return rgb, label
+
+
+def sample_count(rng: np.random.Generator, bounds: tuple[int, int]) -> int:
+    """A count uniform in ``bounds`` = (min, max), both included."""
+    return int(rng.integers(bounds[0], bounds[1] + 1))
 
 
 def sample_class_ids(rng: np.random.Generator, count: int, top_class: int) -> list[int]:
@@ -122,20 +119,8 @@ def _add_distractors(
     appearance: Appearance = DEFAULT_APPEARANCE,
 ) -> np.ndarray:
     """Paint up to ``max_count`` small textured ellipses (no class) into the background."""
-    height, width = background.shape[:2]
-    background = background.copy()
-    for _ in range(int(rng.integers(0, max_count + 1))):
-        pose = Pose(
-            cx=float(rng.uniform(0, width)),
-            cy=float(rng.uniform(0, height)),
-            size=float(rng.uniform(0.05, 0.1) * side),
-            angle=float(rng.uniform(0, math.pi)),
-        )
-        mask = rasterize_ellipse(pose, float(rng.uniform(0.25, 0.6)), height, width)
-        u, v = local_coordinates(pose, height, width)
-        texture = sample_texture(rng, appearance)
-        background[mask] = render_texture(texture, u[mask], v[mask])
-    return background
+    count = sample_count(rng, (0, max_count))
+    return paint_ellipses(rng, background, count, (0.05, 0.1), (0.25, 0.6), side, appearance)
 
 
 def sample_image_scene(
@@ -170,7 +155,7 @@ def sample_image_scene(
     side = float(image_size)
     background = sample_background(rng, image_size, image_size, appearance)
     background = _add_distractors(rng, background, max_distractors, side, appearance)
-    count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
+    count = sample_count(rng, objects_per_scene)
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):
         centre = side / 2 + rng.uniform(-centre_jitter, centre_jitter, size=2) * side
@@ -195,11 +180,48 @@ def end_point(rng, start: np.ndarray, travel: float, low: float, high: float) ->
     return np.clip(end, low, high)
 
 
+def sample_track(
+    rng: np.random.Generator,
+    low: float,
+    high: float,
+    speed: tuple[float, float],
+    side: float,
+    steps: int,
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """A straight constant-speed track that stays in the box [low, high] (scene pixels, both
+    axes) for ``steps`` frames.
+
+    Draws the start centre (uniform in the box), the speed (``speed`` range, fraction of ``side``
+    per frame) and the direction (``end_point``), in that order.
+
+    Returns:
+        start: (2,) float64 start centre (x, y); velocity: (vx, vy) pixels per frame.
+    """
+    start = rng.uniform(low, high, size=2)
+    end = end_point(rng, start, rng.uniform(*speed) * side * steps, low, high)
+    return start, (float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps)
+
+
+def sample_rates(
+    rng: np.random.Generator, scale_change: float, rotation_speed_deg: float, steps: int
+) -> tuple[float, float]:
+    """How fast a moving object grows and turns; draws the scale change, then the rotation speed.
+
+    Args:
+        scale_change: the size changes by a factor exp(U(-scale_change, scale_change)) over
+            ``steps`` frames.
+        rotation_speed_deg: the rotation speed is uniform in +-this, degrees per frame.
+    Returns:
+        (log_scale_rate, angular_velocity): d log(size) / dt and radians, per frame.
+    """
+    log_scale_rate = float(rng.uniform(-scale_change, scale_change)) / steps
+    angular_velocity = math.radians(float(rng.uniform(-1, 1)) * rotation_speed_deg)
+    return log_scale_rate, angular_velocity
+
+
 def sample_video_scene(
     rng: np.random.Generator,
-    frame_size: int,
-    border: int,
-    num_frames: int,
+    clip: Clip,
     top_class: int,
     objects_per_scene: tuple[int, int],
     object_size: tuple[float, float],
@@ -212,14 +234,13 @@ def sample_video_scene(
 ) -> Scene:
     """A moving scene of the video domain: smaller objects anywhere in the frame.
 
-    Scene coordinates include a ``border`` on every side of the frame so that a shaking camera
-    window never leaves the background; the unshaken frame is the window at (border, border).
+    Scene coordinates include the clip's ``border`` on every side of the frame so that a shaking
+    camera window never leaves the background; the unshaken frame is the window at (border,
+    border).
 
     Args:
         rng: random generator.
-        frame_size: side of the square frame in pixels.
-        border: extra background on each side, in pixels.
-        num_frames: clip length (motion is planned over it).
+        clip: frame size, border and length of the video.
         top_class: class of the topmost object (see ``sample_image_scene``).
         objects_per_scene: (min, max) number of objects.
         object_size: (min, max) enclosing diameter at time 0, fraction of the frame side.
@@ -232,33 +253,23 @@ def sample_video_scene(
         max_distractors: up to this many non-class blobs in the background.
         appearance: see ``sample_image_scene``.
     Returns:
-        Scene whose background is (frame_size + 2 border) square.
+        Scene whose background is ``clip.canvas`` square.
     """
-    side = float(frame_size)
-    canvas = frame_size + 2 * border
-    background = sample_background(rng, canvas, canvas, appearance)
+    side, border, steps = clip.side, clip.border, clip.steps
+    background = sample_background(rng, clip.canvas, clip.canvas, appearance)
     background = _add_distractors(rng, background, max_distractors, side, appearance)
-    count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
-    steps = max(num_frames - 1, 1)
+    count = sample_count(rng, objects_per_scene)
     low, high = border + centre_margin * side, border + (1 - centre_margin) * side
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):
-        start = rng.uniform(low, high, size=2)
-        end = end_point(rng, start, rng.uniform(*speed) * side * steps, low, high)
+        start, velocity = sample_track(rng, low, high, speed, side, steps)
         pose = Pose(
             cx=float(start[0]),
             cy=float(start[1]),
             size=float(rng.uniform(*object_size) * side),
             angle=float(rng.uniform(0, 2 * math.pi)),
         )
-        objects.append(
-            SceneObject(
-                class_id=class_id,
-                texture=sample_texture(rng, appearance),
-                start=pose,
-                velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
-                log_scale_rate=float(rng.uniform(-scale_change, scale_change)) / steps,
-                angular_velocity=math.radians(float(rng.uniform(-1, 1)) * rotation_speed_deg),
-            )
-        )
+        texture = sample_texture(rng, appearance)  # before the rates (version 4: after)
+        rates = sample_rates(rng, scale_change, rotation_speed_deg, steps)
+        objects.append(SceneObject(class_id, texture, pose, velocity, *rates))
     return Scene(background, tuple(objects))

@@ -12,9 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenes import Scene, SceneObject, end_point, render_scene, sample_class_ids
-from .shapes import Pose, local_coordinates, rasterize_ellipse
-from .textures import Appearance, TextureSpec, render_texture, sample_background, sample_texture
+from .clip import Clip
+from .painting import paint_ellipses, paint_texture, window_pose
+from .scenes import (
+    Scene,
+    SceneObject,
+    render_scene,
+    sample_class_ids,
+    sample_count,
+    sample_rates,
+    sample_track,
+)
+from .shapes import Pose, rasterize_ellipse
+from .textures import Appearance, TextureSpec, sample_background, sample_texture
 
 
 @dataclass(frozen=True)
@@ -87,40 +97,21 @@ def render_moving_scene(
         rgb: (height, width, 3) float32; label: (height, width) uint8, 0 under occluders.
     """
     rgb, label = render_scene(moving.scene, time, origin, size)
-    ox, oy = origin
-    height, width = size
     for occluder in moving.occluders:
-        pose = occluder.pose_at(time)
-        pose = Pose(pose.cx - ox, pose.cy - oy, pose.size, pose.angle)
-        mask = rasterize_ellipse(pose, occluder.aspect, height, width)
-        if not mask.any():
-            continue
-        u, v = local_coordinates(pose, height, width)
-        rgb[mask] = render_texture(occluder.texture, u[mask], v[mask])
-        label[mask] = 0
+        pose = window_pose(occluder.pose_at(time), origin)
+        mask = rasterize_ellipse(pose, occluder.aspect, *size)
+        if mask.any():
+            paint_texture(rgb, mask, pose, occluder.texture)
+            label[mask] = 0
     return rgb, label
 
 
-def _paint_clutter(rng, background, count: int, size: tuple[float, float], side: float, look):
-    """Paint ``count`` textured ellipses (aspect 0.3..0.7, unlike the round disk class)."""
-    height, width = background.shape[:2]
-    background = background.copy()
-    for _ in range(count):
-        pose = Pose(
-            cx=float(rng.uniform(0, width)),
-            cy=float(rng.uniform(0, height)),
-            size=float(rng.uniform(*size) * side),
-            angle=float(rng.uniform(0, math.pi)),
-        )
-        mask = rasterize_ellipse(pose, float(rng.uniform(0.3, 0.7)), height, width)
-        u, v = local_coordinates(pose, height, width)
-        background[mask] = render_texture(sample_texture(rng, look), u[mask], v[mask])
-    return background
+# Clutter and occluders are ellipses of aspect 0.3..0.7, unlike the round disk class.
+_BLOB_ASPECT = (0.3, 0.7)
 
 
 def _sample_occluder(rng, geometry: Geometry, low, high, side: float, steps: int) -> Occluder:
-    start = rng.uniform(low, high, size=2)
-    end = end_point(rng, start, rng.uniform(*geometry.speed) * side * steps, low, high)
+    start, velocity = sample_track(rng, low, high, geometry.speed, side, steps)
     pose = Pose(
         cx=float(start[0]),
         cy=float(start[1]),
@@ -129,17 +120,15 @@ def _sample_occluder(rng, geometry: Geometry, low, high, side: float, steps: int
     )
     return Occluder(
         start=pose,
-        aspect=float(rng.uniform(0.3, 0.7)),
-        velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
+        aspect=float(rng.uniform(*_BLOB_ASPECT)),
+        velocity=velocity,
         texture=sample_texture(rng, geometry.appearance),
     )
 
 
 def sample_moving_scene(
     rng: np.random.Generator,
-    frame_size: int,
-    border: int,
-    num_frames: int,
+    clip: Clip,
     top_class: int,
     objects_per_scene: tuple[int, int],
     geometry: Geometry,
@@ -148,47 +137,35 @@ def sample_moving_scene(
 
     Args:
         rng: random generator.
-        frame_size: side of the square frame in pixels.
-        border: extra background on each side, in pixels (camera shake and pan).
-        num_frames: clip length (motion is planned over it).
+        clip: frame size, border (camera shake and pan) and length of the video.
         top_class: class of the topmost class object, 1..10 (balances classes per split).
         objects_per_scene: (min, max) number of class objects.
         geometry: layout, motion, clutter and occluders.
     Returns:
-        MovingScene whose background is (frame_size + 2 border) square.
+        MovingScene whose background is ``clip.canvas`` square.
     """
-    side = float(frame_size)
-    canvas = frame_size + 2 * border
+    side, border, steps = clip.side, clip.border, clip.steps
     look = geometry.appearance
-    background = sample_background(rng, canvas, canvas, look)
-    clutter = int(rng.integers(geometry.clutter[0], geometry.clutter[1] + 1))
-    background = _paint_clutter(rng, background, clutter, geometry.clutter_size, side, look)
-    count = int(rng.integers(objects_per_scene[0], objects_per_scene[1] + 1))
-    steps = max(num_frames - 1, 1)
+    background = sample_background(rng, clip.canvas, clip.canvas, look)
+    clutter = sample_count(rng, geometry.clutter)
+    background = paint_ellipses(
+        rng, background, clutter, geometry.clutter_size, _BLOB_ASPECT, side, look
+    )
+    count = sample_count(rng, objects_per_scene)
     low, high = (border + c * side for c in geometry.centre_range)
     objects = []
     for class_id in sample_class_ids(rng, count, top_class):
-        start = rng.uniform(low, high, size=2)
-        end = end_point(rng, start, rng.uniform(*geometry.speed) * side * steps, low, high)
+        start, velocity = sample_track(rng, low, high, geometry.speed, side, steps)
         pose = Pose(
             cx=float(start[0]),
             cy=float(start[1]),
             size=float(rng.uniform(*geometry.object_size) * side),
             angle=math.radians(float(rng.uniform(-1, 1)) * geometry.max_rotation_deg),
         )
-        scale = float(rng.uniform(-geometry.scale_change, geometry.scale_change))
-        spin = math.radians(float(rng.uniform(-1, 1)) * geometry.rotation_speed_deg)
-        objects.append(
-            SceneObject(
-                class_id=class_id,
-                texture=sample_texture(rng, look),
-                start=pose,
-                velocity=(float(end[0] - start[0]) / steps, float(end[1] - start[1]) / steps),
-                log_scale_rate=scale / steps,
-                angular_velocity=spin,
-            )
-        )
-    occluder_count = int(rng.integers(geometry.occluders[0], geometry.occluders[1] + 1))
+        rates = sample_rates(rng, geometry.scale_change, geometry.rotation_speed_deg, steps)
+        texture = sample_texture(rng, look)  # after the rates (version 3: before)
+        objects.append(SceneObject(class_id, texture, pose, velocity, *rates))
+    occluder_count = sample_count(rng, geometry.occluders)
     occluders = tuple(
         _sample_occluder(rng, geometry, low, high, side, steps) for _ in range(occluder_count)
     )

@@ -11,18 +11,10 @@ import math
 
 import numpy as np
 
-from .artifacts import (
-    average_exposure,
-    camera_shake,
-    colour_cast,
-    low_light,
-    low_resolution,
-    sample_channel_gains,
-    sensor_noise,
-    shake_margin,
-    to_uint8,
-)
+from .artifacts import average_exposure, shake_margin
+from .clip import Clip
 from .params import V3_DEFAULTS, SynthParams
+from .public_artefacts import degrade_frame, sample_public_draws
 from .scenes import NUM_SHAPE_CLASSES
 from .scenes_v4 import Geometry, MovingScene, render_moving_scene, sample_moving_scene
 from .sealed import (
@@ -154,33 +146,24 @@ def render_video(
     """
     base = np.random.default_rng([params.seed, split.scene_code, index])
     scene_rng, public_rng, sealed_rng = base.spawn(3)
-    size, num_frames = params.video_size, split.num_frames(params)
-    border = scene_border(params)
+    size = params.video_size
+    clip = Clip(size, scene_border(params), split.num_frames(params))
     scene = sample_moving_scene(
         scene_rng,
-        frame_size=size,
-        border=border,
-        num_frames=num_frames,
+        clip,
         top_class=1 + index % NUM_SHAPE_CLASSES,
         objects_per_scene=params.objects_per_scene,
         geometry=scene_geometry(params, split.scenes),
     )
     strengths = public_strengths(params, split.artefacts)
     # Version 3's draw order; every draw happens whatever the strengths.
-    gain = public_rng.uniform(*strengths.low_light_gain)
-    gamma = public_rng.uniform(*strengths.low_light_gamma)
-    channel_gains = sample_channel_gains(public_rng, strengths.colour_cast)
-    offsets = camera_shake(public_rng, num_frames, strengths.camera_shake * size) + border
+    draws = sample_public_draws(public_rng, strengths, clip)
     plan = sample_sealed_plan(sealed_rng, params, split.sealed, index)
 
     frames, labels = [], []
-    for t, (ox, oy) in enumerate(offsets.tolist()):
+    for t, (ox, oy) in enumerate(draws.offsets.tolist()):
         camera = _Camera(scene, size, (ox, oy), plan)
         rgb, label = _frame(camera, t, strengths, plan)
-        rgb = _optics(rgb, plan)
-        rgb = low_resolution(rgb, strengths.downsample_factor)
-        rgb = colour_cast(low_light(rgb, gain, gamma), channel_gains)
-        rgb = sensor_noise(rgb, public_rng, strengths.noise_read_sigma, strengths.noise_shot_sigma)
-        frames.append(to_uint8(rgb))
+        frames.append(degrade_frame(_optics(rgb, plan), strengths, draws, public_rng))
         labels.append(label)
     return frames, labels, plan

@@ -1,1 +1,2 @@
-"""Small helpers shared across the package: atomic file writes and the colour palettes."""
+"""Small helpers shared across the package: atomic file writes, JSON reading and the colour
+palettes."""

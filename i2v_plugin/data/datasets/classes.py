@@ -7,9 +7,10 @@ every prepare script and registration reads it back with ``load_shared_classes``
 ``DEFAULT_SHARED_CLASSES`` is used where no stored list exists yet.
 """
 
-import json
 import logging
 import os
+
+from ...utils.json_files import load_json
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +72,7 @@ def load_shared_classes(path) -> list[str]:
         FileNotFoundError naming the file; ValueError naming it if the content is malformed.
     """
     path = os.fspath(path)
-    try:
-        with open(path) as f:
-            content = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"Class list not found: {path}") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from err
+    content = load_json(path, f"Class list not found: {path}")
     if not isinstance(content, dict) or "classes" not in content:
         raise ValueError(f'{path}: expected a JSON object with a "classes" list')
     return check_class_list(content["classes"], path)

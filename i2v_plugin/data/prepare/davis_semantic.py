@@ -11,12 +11,12 @@ otherwise the conversion stops with an error naming the sequence.
 """
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
 
 import numpy as np
 
+from ...utils.json_files import load_json
 from ...utils.palette import DAVIS_PALETTE
 from ..datasets.classes import BACKGROUND
 from ..datasets.davis import (
@@ -36,13 +36,7 @@ VOID = 255
 
 
 def _load_json(path: str, what: str):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"DAVIS {what} not found: expected {path}") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from err
+    return load_json(path, f"DAVIS {what} not found: expected {path}")
 
 
 def load_categories(path: str) -> set[str]:

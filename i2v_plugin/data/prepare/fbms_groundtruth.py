@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from ...utils.json_files import load_json
 from ..datasets.fbms import (
     FOREGROUND_CLASSES,
     GroundTruthDef,
@@ -77,13 +78,7 @@ def load_class_table(path: str) -> dict[str, dict[int, str]]:
     Raises:
         FileNotFoundError / ValueError naming the file for a missing file or malformed entry.
     """
-    try:
-        with open(path) as f:
-            content = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"FBMS class table not found: {path}") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from err
+    content = load_json(path, f"FBMS class table not found: {path}")
     if not isinstance(content, dict):
         raise ValueError(f'{path}: expected {{"<seq>": {{"<region index>": "<class name>"}}}}')
     table = {}

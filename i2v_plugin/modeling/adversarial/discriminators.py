@@ -85,8 +85,49 @@ def _check_map(x: Tensor, channels: int, who: str) -> None:
         raise ValueError(f"{who}: input has shape {tuple(x.shape)}; expected (B, {channels}, H, W)")
 
 
+class _PooledConvDiscriminator(DomainDiscriminator):
+    """The layers of the image-level discriminators: 3x3 conv, an optional activation, (global
+    average pooling,) fully connected layer, dropout, an activation, classifier; the subclasses
+    choose the two activations.
+
+    Args:
+        in_channels: channels of the input feature map.
+        conv_channels: output channels of the 3x3 convolution.
+        hidden_dim: width of the fully connected layer.
+        dropout: dropout probability after the fully connected layer.
+        conv_act: activation after the convolution, or None for none.
+        hidden_act: (attribute name, activation) after dropout.
+
+    The submodules are registered in layer order (``conv``, ``conv_act`` if any, ``fc``,
+    ``dropout``, the hidden activation, ``classifier``), which is also the order in which their
+    weights are initialised. Each subclass's ``forward`` applies them in its own order.
+    """
+
+    dense = True
+    judges_clips = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        conv_channels: int,
+        hidden_dim: int,
+        dropout: float,
+        conv_act: nn.Module | None,
+        hidden_act: tuple[str, nn.Module],
+    ):
+        super().__init__()
+        self.in_channels = int(in_channels)
+        self.conv = nn.Conv2d(self.in_channels, conv_channels, kernel_size=3, padding=1)
+        if conv_act is not None:
+            self.conv_act = conv_act
+        self.fc = nn.Linear(conv_channels, hidden_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.add_module(*hidden_act)
+        self.classifier = nn.Linear(hidden_dim, 1)
+
+
 @DISCRIMINATOR_REGISTRY.register()
-class ConvDiscriminator(DomainDiscriminator):
+class ConvDiscriminator(_PooledConvDiscriminator):
     """Image-level discriminator (the paper's CNN one, with LeakyReLU): 3x3 conv, LeakyReLU,
     global average pooling, fully connected layer, dropout, LeakyReLU, classifier.
 
@@ -106,9 +147,6 @@ class ConvDiscriminator(DomainDiscriminator):
     Input ``(B, in_channels, H, W)`` -> logits ``(B,)``; on clips it judges every frame alone.
     """
 
-    dense = True
-    judges_clips = False
-
     def __init__(
         self,
         in_channels: int,
@@ -117,14 +155,9 @@ class ConvDiscriminator(DomainDiscriminator):
         dropout: float = 0.5,
         negative_slope: float = 0.2,
     ):
-        super().__init__()
-        self.in_channels = int(in_channels)
-        self.conv = nn.Conv2d(self.in_channels, conv_channels, kernel_size=3, padding=1)
-        self.conv_act = nn.LeakyReLU(negative_slope)
-        self.fc = nn.Linear(conv_channels, hidden_dim)
-        self.dropout = nn.Dropout(dropout)
-        self.fc_act = nn.LeakyReLU(negative_slope)
-        self.classifier = nn.Linear(hidden_dim, 1)
+        conv_act = nn.LeakyReLU(negative_slope)
+        hidden_act = ("fc_act", nn.LeakyReLU(negative_slope))
+        super().__init__(in_channels, conv_channels, hidden_dim, dropout, conv_act, hidden_act)
 
     def forward(self, x: Tensor) -> Tensor:
         _check_map(x, self.in_channels, type(self).__name__)
@@ -134,7 +167,7 @@ class ConvDiscriminator(DomainDiscriminator):
 
 
 @DISCRIMINATOR_REGISTRY.register()
-class PaperConvDiscriminator(DomainDiscriminator):
+class PaperConvDiscriminator(_PooledConvDiscriminator):
     """The paper's CNN discriminator in its stated layer order (Sec. 4.2): "a 2D convolution, a
     fully connected layer, dropout, ReLU and the classification layer".
 
@@ -160,9 +193,6 @@ class PaperConvDiscriminator(DomainDiscriminator):
     Input ``(B, in_channels, H, W)`` -> logits ``(B,)``; on clips it judges every frame alone.
     """
 
-    dense = True
-    judges_clips = False
-
     def __init__(
         self,
         in_channels: int,
@@ -170,13 +200,7 @@ class PaperConvDiscriminator(DomainDiscriminator):
         hidden_dim: int = 256,
         dropout: float = 0.5,
     ):
-        super().__init__()
-        self.in_channels = int(in_channels)
-        self.conv = nn.Conv2d(self.in_channels, conv_channels, kernel_size=3, padding=1)
-        self.fc = nn.Linear(conv_channels, hidden_dim)
-        self.dropout = nn.Dropout(dropout)
-        self.relu = nn.ReLU()
-        self.classifier = nn.Linear(hidden_dim, 1)
+        super().__init__(in_channels, conv_channels, hidden_dim, dropout, None, ("relu", nn.ReLU()))
 
     def forward(self, x: Tensor) -> Tensor:
         _check_map(x, self.in_channels, type(self).__name__)
