@@ -33,7 +33,7 @@ from i2v_plugin.experiments.render import render_report
 from i2v_plugin.experiments.runner import train_run
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TUNE_SPLITS = "('i2v_synth_images_tune', 'i2v_synth_videos_tune')"
+TUNE_SPLITS = "('i2v_synth_images_tune', 'i2v_synth_videos_tune', 'i2v_synth_videos_sealed_tune')"
 
 
 def parse_args(argv, manifest):

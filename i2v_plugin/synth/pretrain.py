@@ -36,7 +36,7 @@ from .staging import build_atomically, is_finished, write_json
 from .textures import sample_colour, smooth_noise
 
 # Bump when a change changes the rendered samples (part of the cache key).
-PRETRAIN_VERSION = 2
+PRETRAIN_VERSION = 3
 PRETRAIN_TEXTURES = ("solid", "waves", "rings", "plaid", "radial")
 _SPLIT_CODES = {"train": 100, "val": 101}
 _CHUNK = 50
@@ -56,14 +56,15 @@ class PretrainSettings:
             of the background's. Shapes brighter than the background (as in the benchmark's
             images) make the task learnable by the small networks within the pretraining
             budget: with one range (0.15, 1.0) for both and 1-3 shapes, the small Swin stayed
-            at 10.5 mIoU (background only) after 4000 iterations.
+            at 10.5 mIoU (background only) after 4000 iterations, and with these ranges and 1-2
+            shapes at 15-17 after 1500.
     """
 
     seed: int = 0
     size: int = 64
     num_train: int = 3000
     num_val: int = 300
-    objects: tuple[int, int] = (1, 2)
+    objects: tuple[int, int] = (1, 1)
     object_value: tuple[float, float] = (0.55, 1.0)
     background_value: tuple[float, float] = (0.05, 0.45)
 
@@ -107,7 +108,7 @@ def render_pretrain_sample(
     index: int,
     size: int = 64,
     split: str = "train",
-    objects=(1, 2),
+    objects=(1, 1),
     object_value=(0.55, 1.0),
     background_value=(0.05, 0.45),
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -141,9 +142,9 @@ def render_pretrain_sample(
     classes.append(1 + index % num_shapes)
     for class_id in classes:
         pose = Pose(
-            cx=float(rng.uniform(0.15, 0.85) * size),
-            cy=float(rng.uniform(0.15, 0.85) * size),
-            size=float(rng.uniform(0.3, 0.75) * size),
+            cx=float(rng.uniform(0.25, 0.75) * size),
+            cy=float(rng.uniform(0.25, 0.75) * size),
+            size=float(rng.uniform(0.4, 0.8) * size),
             angle=float(rng.uniform(0, 2 * math.pi)),
         )
         mask = rasterize_pretrain_shape(PRETRAIN_SHAPE_NAMES[class_id - 1], pose, size, size)
