@@ -2,7 +2,9 @@
 
 Detectron2's ``AMPTrainer`` asserts CUDA and runs ``torch.cuda.amp.autocast``. ``I2VAMPTrainer``
 keeps its step (same order: forward under autocast, zero_grad, scaled backward, metrics,
-optimizer step through the scaler) and only runs autocast on the model's device:
+optimizer step through the scaler) with two changes: autocast runs on the model's device, and the
+gradients are unscaled before the ``after_backward`` hooks, so that a hook that clips them
+(``SOLVER.GROUP_CLIP``, ``grad_clip.py``) sees their true norm.
 
 - ``float16`` (CUDA only): a ``GradScaler`` scales the loss so that small gradients do not
   underflow float16's 5-bit exponent.
@@ -60,7 +62,8 @@ class I2VAMPTrainer(AMPTrainer):
         self.device_type = device_type
 
     def run_step(self):
-        """Detectron2's ``AMPTrainer.run_step`` with ``torch.autocast(self.device_type)``."""
+        """Detectron2's ``AMPTrainer.run_step`` with ``torch.autocast(self.device_type)`` and
+        the gradients unscaled before ``after_backward`` (a no-op without loss scaling)."""
         assert self.model.training, "[I2VAMPTrainer] model was changed to eval mode!"
         start = time.perf_counter()
         data = next(self._data_loader_iter)
@@ -85,6 +88,8 @@ class I2VAMPTrainer(AMPTrainer):
             storage = get_event_storage()
             storage.put_scalar("[metric]grad_scaler", self.grad_scaler.get_scale())
 
+        # step() below knows the gradients are unscaled already and skips the step on inf/NaN.
+        self.grad_scaler.unscale_(self.optimizer)
         self.after_backward()
 
         if self.async_write_metrics:

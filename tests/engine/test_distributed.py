@@ -17,7 +17,8 @@ import time
 
 import pytest
 import torch
-from conftest import REPO_ROOT, TINY_MODEL_OPTS
+
+from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS
 
 TRAIN_NET = os.path.join(REPO_ROOT, "tools", "train_net.py")
 CONFIG = os.path.join(REPO_ROOT, "configs", "synthetic", "swin_clustered.yaml")
