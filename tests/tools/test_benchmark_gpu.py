@@ -46,6 +46,46 @@ def test_dry_run_belongs_to_the_gpu_suite(capsys, tmp_path):
     assert "--dry-run applies to --suite gpu only" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("budget_s", [1e9, 0.0])
+def test_suite_bookkeeping_and_time_budget(monkeypatch, budget_s):
+    # The measurements themselves need CUDA: stand-ins give each (mode, precision) a step time
+    # and a peak, so the derived figures and the budget's skipping can be checked on CPU.
+    from benchmark_suites import gpu_suite
+    from benchmark_suites.paper_size import PAPER_MODES, PRECISIONS
+
+    fake_seconds = {mode: 1.0 + i for i, mode in enumerate(PAPER_MODES)}
+    speed = {"float32": 1.0, "float16": 2.0, "bfloat16": 4.0}
+
+    monkeypatch.setattr(gpu_suite, "require_cuda", lambda device: None)
+    monkeypatch.setattr(gpu_suite, "device_info", lambda device: {"gpu_name": "stand-in"})
+    monkeypatch.setattr(gpu_suite, "measure_kmeans", lambda *a, **k: {"kmeans_gpu_speedup": 9.0})
+    monkeypatch.setattr(gpu_suite.predict_suite, "run", lambda *a, **k: {"_table": "", "x": 1.0})
+    modes = iter(mode for mode in PAPER_MODES for _ in PRECISIONS)  # the suite's order
+    monkeypatch.setattr(
+        gpu_suite,
+        "measure_step",
+        lambda cfg, precision, device, rounds: (
+            fake_seconds[next(modes)] / speed[precision],
+            100.0,
+        ),
+    )
+    figures = gpu_suite.run(REPO_ROOT, device="cpu", rounds=1, opts=SMALL, budget_s=budget_s)
+    assert figures["kmeans_gpu_speedup"] == 9.0 and figures["x"] == 1.0
+    if budget_s == 0.0:
+        assert len(figures["skipped"]) == len(PAPER_MODES) * len(PRECISIONS)
+        assert not any(key.startswith(("step_s_", "ratio_")) for key in figures)
+        assert "skipped (time budget)" in figures["_table"]
+        return
+    assert figures["skipped"] == []
+    for mode in PAPER_MODES:
+        for precision in PRECISIONS:
+            assert figures[f"peak_mem_mib_{mode}_{precision}"] == 100.0
+            expected = fake_seconds[mode] / fake_seconds["source_only"]
+            assert figures[f"ratio_{mode}_{precision}"] == pytest.approx(expected)
+        assert figures[f"amp_speedup_{mode}_bfloat16"] == pytest.approx(4.0)
+        assert figures[f"amp_speedup_{mode}_float16"] == pytest.approx(2.0)
+
+
 def test_paper_size_steps_run_on_cpu():
     from benchmark_suites.paper_size import batch_for, build_step, paper_cfg
 
