@@ -2,6 +2,7 @@
 #   make test       build .venv if needed, run ruff (format check + lint) and every test
 #   make test-fast  ruff and the tests not marked slow (the inner loop: under 90 s)
 #   make demo    build .venv if needed, prepare the synthetic benchmark, train and evaluate
+#                (AMP=bf16: bfloat16 autocast, CPU or GPU; AMP=fp16: float16, GPU only)
 #   make lint / make format
 # The virtualenv is built from nothing on first use and rebuilt only when the
 # pinned requirements (requirements*.txt, setup.py) change.
@@ -13,6 +14,11 @@ STAMP := $(VENV)/.installed
 export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
 DEMO_CONFIG ?= configs/synthetic/swin_clustered.yaml
 DEMO_OUTPUT ?= output/demo
+# Mixed precision of the demo: empty (float32), bf16 or fp16 (SOLVER.AMP, see README).
+AMP ?=
+AMP_OPTS_bf16 := SOLVER.AMP.ENABLED True SOLVER.AMP.PRECISION bfloat16
+AMP_OPTS_fp16 := SOLVER.AMP.ENABLED True SOLVER.AMP.PRECISION float16
+AMP_OPTS := $(if $(AMP),$(or $(AMP_OPTS_$(AMP)),$(error AMP must be bf16 or fp16, got '$(AMP)')))
 
 # pip prints one warning per package for index folders that lack it; drop those lines only.
 PIP := $(VPY) -m pip install --quiet
@@ -50,7 +56,7 @@ test-fast: lint
 
 demo: $(STAMP)
 	$(VPY) datasets/prepare_synthetic.py
-	$(VPY) tools/train_net.py --config-file $(DEMO_CONFIG) OUTPUT_DIR $(DEMO_OUTPUT)
+	$(VPY) tools/train_net.py --config-file $(DEMO_CONFIG) OUTPUT_DIR $(DEMO_OUTPUT) $(AMP_OPTS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -44,6 +44,9 @@ def add_i2v_config(cfg):
     cfg.SOLVER.WEIGHT_EMA = CN()
     cfg.SOLVER.WEIGHT_EMA.ENABLED = False
     cfg.SOLVER.WEIGHT_EMA.DECAY = 0.999
+    # Autocast dtype when SOLVER.AMP.ENABLED: "float16" (CUDA, with loss scaling) or "bfloat16"
+    # (CUDA or CPU, no loss scaling); K-means, FFT, EMA and loss reductions stay float32.
+    cfg.SOLVER.AMP.PRECISION = "float16"
     # Pad every training crop to INPUT.CROP.SIZE (ignore label in the padding) so that
     # discriminators with a fixed input size always see the same feature map size.
     cfg.INPUT.PAD_TO_CROP_SIZE = True

@@ -5,7 +5,8 @@
       ratio_spatial / ratio_clustered / ratio_global / ratio_self_training_temporal (step time vs
       source-only, synthetic configs); kmeans_speedup / kmeans_inertia_rel (torch K-means vs
       scikit-learn n_init=1 on 768 blob maps of 56x56) and kmeans_real_* (the same on real-like
-      maps: a Swin-T patch embedding of benchmark frames)
+      maps: a Swin-T patch embedding of benchmark frames); paper_ratio_<mode> (step time vs
+      source-only at the paper's size: Swin-T + UperNet, 224 crops, 4 + 4, a few steps each)
   python tools/benchmark.py --suite data --out data.json
       youtube_frames_per_s_per_worker / single_seek_frames_per_s (the unlabeled video stream vs
       one seek per frame on generated 1280x720 GOP-250 H.264 videos), video_frames_per_s /
@@ -17,9 +18,14 @@
       generated 480 x 480 clip (DAVIS height) with the small synthetic Swin by default;
       --config times another network, --frame-size another side (0 = the 64 px synthetic val
       frames, where fixed per-frame costs weigh most)
+  python tools/benchmark.py --suite gpu --out docs/benchmarks/train_gpu.json [--dry-run]
+      on one CUDA device: step seconds and peak memory of every objective at the paper's size in
+      float32, float16 and bfloat16, K-means on the GPU vs scikit-learn on the host,
+      predict_video frames/s at 854 x 480 vs model-only (tools/gpu_bench.sh runs it offline;
+      refuses without CUDA; --dry-run lists what it would measure)
 
-Every figure of a suite is measured in the same run. Needs the synthetic benchmark
-(python datasets/prepare_synthetic.py).
+Every figure of a suite is measured in the same run. The train, data and predict suites need
+the synthetic benchmark (python datasets/prepare_synthetic.py); the gpu suite needs none.
 """
 
 import argparse
@@ -37,7 +43,10 @@ SUITES = {
     "train": "benchmark_suites.train_suite",
     "data": "benchmark_suites.data_suite",
     "predict": "benchmark_suites.predict_suite",
+    "gpu": "benchmark_suites.gpu_suite",
 }
+# Timed steps per mode unless --rounds says otherwise.
+DEFAULT_ROUNDS = {"gpu": 10}
 
 
 def machine_info(device: str) -> dict:
@@ -63,9 +72,14 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--suite", choices=sorted(SUITES), required=True)
-    parser.add_argument("--out", required=True, help="JSON file to write the figures to")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--rounds", type=int, default=20, help="timed steps per mode")
+    parser.add_argument("--out", help="JSON file to write the figures to (required)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cpu; gpu: cuda)")
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="timed steps per mode (default 20; gpu: 10)"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="gpu suite: list what it would measure, and stop"
+    )
     parser.add_argument(
         "--config",
         default=None,
@@ -81,10 +95,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.suite != "predict" and (args.config or args.frame_size is not None):
         parser.error("--config and --frame-size apply to --suite predict only")
+    if args.dry_run and args.suite != "gpu":
+        parser.error("--dry-run applies to --suite gpu only")
+    if not args.dry_run and not args.out:
+        parser.error("--out is required")
+    gpu = args.suite == "gpu"
+    args.device = args.device or ("cuda" if gpu else "cpu")
+    args.rounds = args.rounds or DEFAULT_ROUNDS.get(args.suite, 20)
 
     import i2v_plugin  # noqa: F401  (registers datasets and models)
 
     suite = importlib.import_module(SUITES[args.suite])
+    if args.dry_run:
+        print("\n".join(suite.plan(args.rounds)))
+        return
+    if gpu:
+        try:
+            suite.require_cuda(args.device)
+        except suite.NoCudaError as e:
+            parser.exit(2, f"benchmark.py: {e}\n")
     options = {}
     if args.suite == "predict":
         options = {"config": args.config, "frame_size": args.frame_size}

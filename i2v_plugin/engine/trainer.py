@@ -8,7 +8,6 @@ import weakref
 import torch
 from detectron2.data import MetadataCatalog, build_detection_test_loader
 from detectron2.engine import (
-    AMPTrainer,
     DefaultTrainer,
     SimpleTrainer,
     TrainerBase,
@@ -28,6 +27,7 @@ from ..data.loader import build_unlabeled_stream, load_dataset_dicts
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
 from ..modeling.objectives import has_discriminators, required_inputs
 from .adabn import AdaBNHook
+from .amp import I2VAMPTrainer
 from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
 from .grad_clip import GroupClipHook
@@ -39,9 +39,10 @@ class I2VTrainer(DefaultTrainer):
     """Trainer for ``I2VSemanticSegmentor`` (two-stream data, adversarial losses, resumable)."""
 
     def __init__(self, cfg):
-        """``DefaultTrainer.__init__`` with three changes: DDP also works for CPU models (gloo),
-        checkpoints are written atomically, and ``REFERENCE_WORLD_SIZE`` scales the two
-        per-stream batch sizes. Copied because Detectron2 hard-codes GPU device ids in it;
+        """``DefaultTrainer.__init__`` with four changes: DDP also works for CPU models (gloo),
+        checkpoints are written atomically, ``REFERENCE_WORLD_SIZE`` scales the two
+        per-stream batch sizes, and ``SOLVER.AMP`` autocasts on the model's device
+        (``amp.py``). Copied because Detectron2 hard-codes GPU device ids in it;
         ``tests/engine/test_trainer_constructor.py`` fails if Detectron2's version changes."""
         TrainerBase.__init__(self)
         if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
@@ -54,8 +55,10 @@ class I2VTrainer(DefaultTrainer):
         on_gpu = next(model.parameters()).device.type == "cuda"
         device_ids = [comm.get_local_rank()] if on_gpu else None
         model = create_ddp_model(model, broadcast_buffers=False, device_ids=device_ids)
-        trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
-        self._trainer = trainer_cls(model, data_loader, optimizer)
+        if cfg.SOLVER.AMP.ENABLED:
+            self._trainer = I2VAMPTrainer(model, data_loader, optimizer, cfg.SOLVER.AMP.PRECISION)
+        else:
+            self._trainer = SimpleTrainer(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
         self.weight_ema = None

@@ -1,2 +1,2 @@
-"""Small helpers shared across the package: atomic file writes, JSON reading and the colour
-palettes."""
+"""Small helpers shared across the package: atomic file writes, JSON reading, the colour
+palettes and the float32 regions of mixed precision."""

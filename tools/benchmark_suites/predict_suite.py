@@ -45,9 +45,13 @@ def _val_frames(num_frames: int) -> list[np.ndarray] | None:
     return [frames[i % len(frames)] for i in range(num_frames)]
 
 
-def _generated_frames(num_frames: int, size: int = CLIP_SIZE) -> list[np.ndarray]:
-    """A disk moving over a colour gradient: a stand-in clip needing no prepared data."""
-    yy, xx = np.mgrid[0:size, 0:size] / size
+def _generated_frames(
+    num_frames: int, size: int = CLIP_SIZE, width: int | None = None
+) -> list[np.ndarray]:
+    """A disk moving over a colour gradient: a stand-in clip needing no prepared data; frames
+    are ``size`` high and ``width`` (default ``size``) wide."""
+    width = width or size
+    yy, xx = np.mgrid[0:size, 0:width] / np.array([size, width]).reshape(2, 1, 1)
     frames = []
     for t in range(num_frames):
         frame = np.stack([xx, yy, 0.5 + 0.5 * np.sin(6 * xx + t / 5)], axis=-1)
@@ -57,16 +61,23 @@ def _generated_frames(num_frames: int, size: int = CLIP_SIZE) -> list[np.ndarray
     return frames
 
 
-def write_benchmark_clip(path: str, num_frames: int, frame_size: int = 0) -> str:
+def write_benchmark_clip(
+    path: str, num_frames: int, frame_size: int = 0, frame_width: int | None = None
+) -> str:
     """Encode a ``num_frames`` clip at ``CLIP_FPS`` to ``path``; returns where frames came from.
 
     ``frame_size`` 0 uses the synthetic val frames (generated ones if the benchmark is not
     prepared); a positive (even) value generates ``frame_size`` x ``frame_size`` frames instead,
-    e.g. 480 to time the pipeline at DAVIS resolution.
+    e.g. 480 to time the pipeline at DAVIS resolution, or ``frame_size`` high and
+    ``frame_width`` (even) wide ones when ``frame_width`` is given (854 x 480: DAVIS 480p).
     """
     frames = _val_frames(num_frames) if frame_size <= 0 else None
     if frames is not None:
         origin = "i2v_synth_videos_val"
+    elif frame_width:
+        size = frame_size if frame_size > 0 else CLIP_SIZE
+        frames = _generated_frames(num_frames, size, frame_width)
+        origin = f"generated {frame_width} x {size} px"
     else:
         size = frame_size if frame_size > 0 else CLIP_SIZE  # stand-in for unprepared val frames
         frames, origin = _generated_frames(num_frames, size), f"generated {size} px"
@@ -91,6 +102,7 @@ def run(
     config: str = SOURCE_ONLY_CONFIG,
     weights: str = "",
     frame_size: int = DEFAULT_FRAME_SIZE,
+    frame_width: int | None = None,
 ) -> dict:
     """Figures of the predict suite, plus a printable table under the key "_table".
 
@@ -104,6 +116,7 @@ def run(
         weights: checkpoint; "" keeps the random init (speed does not depend on the weights).
         frame_size: side of generated square frames; 0 = the synthetic val frames (64 px)
             (``write_benchmark_clip``).
+        frame_width: width of generated frames ``frame_size`` high (default: square).
     Returns:
         predict_fps, model_fps, predict_vs_model (target >= 0.85), num_frames, batch_size,
         clip (where the frames came from).
@@ -113,7 +126,7 @@ def run(
     num_frames = rounds * batch_size
     with tempfile.TemporaryDirectory(prefix="i2v_predict_bench_") as tmp:
         clip = os.path.join(tmp, "clip.mp4")
-        origin = write_benchmark_clip(clip, num_frames, frame_size)
+        origin = write_benchmark_clip(clip, num_frames, frame_size, frame_width)
         frames = list(open_frame_source(clip).frames())
         inputs = [predictor.preprocess(f) for f in frames]
         batches = [inputs[i : i + batch_size] for i in range(0, len(inputs), batch_size)]

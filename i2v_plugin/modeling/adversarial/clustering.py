@@ -15,6 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from ...utils.precision import float32_region
 from .kmeans_sketch import sketched_restart_labels
 
 # Lloyd iterations per K-means run unless told otherwise (the config's default, too).
@@ -239,7 +240,8 @@ def kmeans(
 
     Args:
         x: (N, D) float tensor; detached internally, never receives gradients. Half-precision
-            inputs are clustered in float32.
+            inputs are clustered in float32, and autocast is off inside (under
+            ``torch.autocast`` the assignments are those of the same maps in float32).
         num_clusters: K, with 1 <= K <= N.
         seed: seed of the initialisation.
         max_iter: maximum number of full-space Lloyd iterations without a sketch (>= 1).
@@ -260,21 +262,28 @@ def kmeans(
     points = x.detach().to(_working_dtype(x))
     n, d = points.shape
     generator = torch.Generator().manual_seed(int(seed))
-    origin = points[int(torch.randint(n, (1,), generator=generator))].clone()
-    x_sq = _squared_distances(points, origin)
-    if sketch_dim and d > 2 * sketch_dim:
-        labels = sketched_restart_labels(
-            points, num_clusters, generator, sketch_dim, max(1, restarts), SKETCH_ITERATIONS
+    # Autocast off: under it the distance matmuls would run in float16 / bfloat16 and change
+    # the assignments.
+    with float32_region(points.device):
+        origin = points[int(torch.randint(n, (1,), generator=generator))].clone()
+        x_sq = _squared_distances(points, origin)
+        if sketch_dim and d > 2 * sketch_dim:
+            labels = sketched_restart_labels(
+                points, num_clusters, generator, sketch_dim, max(1, restarts), SKETCH_ITERATIONS
+            )
+            centers, labels, dist_sq = _assign_from_labels(
+                points, origin, x_sq, labels, num_clusters
+            )
+            iterations = max(1, min(max_iter, refine_iter))
+        else:
+            centers, labels, dist_sq = _kmeans_plusplus(
+                points, origin, x_sq, num_clusters, generator
+            )
+            iterations = max_iter
+        centers, labels, dist_sq, num_iter = _lloyd(
+            points, origin, x_sq, centers, labels, dist_sq, iterations, tol
         )
-        centers, labels, dist_sq = _assign_from_labels(points, origin, x_sq, labels, num_clusters)
-        iterations = max(1, min(max_iter, refine_iter))
-    else:
-        centers, labels, dist_sq = _kmeans_plusplus(points, origin, x_sq, num_clusters, generator)
-        iterations = max_iter
-    centers, labels, dist_sq, num_iter = _lloyd(
-        points, origin, x_sq, centers, labels, dist_sq, iterations, tol
-    )
-    inertia = dist_sq.clamp_min(0).sum()
+        inertia = dist_sq.clamp_min(0).sum()
     return KMeansResult(labels, centers + origin, inertia, num_iter)
 
 

@@ -119,7 +119,7 @@ class DomainAdversarialLoss(nn.Module):
             inputs, labels = self._flat_inputs(reversed_features, domains)
             logits = self.discriminator(inputs)
         targets = labels.to(logits.dtype)
-        loss = F.binary_cross_entropy_with_logits(logits, targets)
+        loss = F.binary_cross_entropy_with_logits(logits.float(), targets.float())
         return loss, health_figures(logits, targets, loss, self.probe.fraction())
 
 
@@ -272,7 +272,7 @@ class ClusteredAdversarialLoss(nn.Module):
         samples = torch.arange(frames, device=domains.device) // self.frames_per_sample
         map_samples = samples.repeat_interleave(c)
         clusters = shared_kmeans(
-            normalize_maps(maps.detach(), self.normalize),
+            normalize_maps(maps.detach().float(), self.normalize),
             self.num_clusters,
             seed,
             backend=self.backend,
@@ -314,9 +314,9 @@ class ClusteredAdversarialLoss(nn.Module):
             counts = torch.zeros_like(pairs.counts)
         else:
             logits = self.pair_discriminator(reversed_maps[pairs.idx_a], reversed_maps[pairs.idx_b])
-            targets = pairs.same_domain.to(logits.dtype)
+            targets = pairs.same_domain.float()
             weights = pair_weights(self.weighting, targets, pairs.kind)
-            loss = F.binary_cross_entropy_with_logits(logits, targets, weight=weights)
+            loss = F.binary_cross_entropy_with_logits(logits.float(), targets, weight=weights)
             counts = pairs.counts
         stats = health_figures(logits, targets, loss, self.probe.fraction(), weights)
         logits = logits.detach()

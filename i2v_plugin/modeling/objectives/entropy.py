@@ -6,14 +6,17 @@ import math
 import torch
 from detectron2.utils.events import get_event_storage
 
+from ...utils.precision import float32_region
 from .base import OBJECTIVE_REGISTRY, TrainingObjective
 
 
 def normalized_entropy(logits: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) logits -> (N, H, W) entropy of the softmax divided by log C."""
-    log_probs = logits.float().log_softmax(dim=1)
-    entropy = -(log_probs.exp() * log_probs).sum(dim=1)
-    return entropy / math.log(logits.shape[1])
+    """(N, C, H, W) logits -> (N, H, W) float32 entropy of the softmax divided by log C
+    (computed in float32, autocast off)."""
+    with float32_region(logits.device):
+        log_probs = logits.float().log_softmax(dim=1)
+        entropy = -(log_probs.exp() * log_probs).sum(dim=1)
+        return entropy / math.log(logits.shape[1])
 
 
 def entropy_loss(logits: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -23,7 +26,8 @@ def entropy_loss(logits: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         logits: (N, C, H, W); valid: (N, H, W) bool.
     """
     entropy = normalized_entropy(logits)
-    return (entropy * valid).sum() / valid.sum().clamp_min(1)
+    with float32_region(logits.device):
+        return (entropy * valid).sum() / valid.sum().clamp_min(1)
 
 
 @OBJECTIVE_REGISTRY.register()

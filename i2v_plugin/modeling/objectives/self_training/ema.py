@@ -15,6 +15,7 @@ import copy
 import torch
 from torch import nn
 
+from ....utils.precision import float32_region
 from ...clips import frame_logits
 
 
@@ -51,8 +52,16 @@ class EMATeacher(nn.Module):
     @torch.no_grad()
     def update(self, backbone: nn.Module, sem_seg_head: nn.Module, iteration: int) -> float:
         """``teacher = alpha * teacher + (1 - alpha) * student`` for every parameter and floating
-        buffer (integer buffers, e.g. BatchNorm's step count, are copied); returns alpha."""
+        buffer (integer buffers, e.g. BatchNorm's step count, are copied); returns alpha. Runs
+        with autocast off: the average is taken in the tensors' own (float32) dtype."""
         alpha = ema_alpha(iteration, self.decay)
+        device = next(self.parameters()).device
+        with float32_region(device):
+            self._average(backbone, sem_seg_head, alpha)
+        return alpha
+
+    def _average(self, backbone: nn.Module, sem_seg_head: nn.Module, alpha: float) -> None:
+        """The update itself: teacher tensors in place, for ``alpha`` in [0, 1)."""
         for teacher, student in ((self.backbone, backbone), (self.sem_seg_head, sem_seg_head)):
             sources = dict(student.named_parameters())
             sources.update(student.named_buffers())
@@ -66,9 +75,11 @@ class EMATeacher(nn.Module):
                     target.copy_(source)
                 else:
                     target.lerp_(source, 1.0 - alpha)
-        return alpha
 
     @torch.no_grad()
     def predict(self, clips: torch.Tensor) -> torch.Tensor:
-        """Softmax probabilities (B*T, num_classes, H, W) of normalised clips (B, T, 3, H, W)."""
-        return frame_logits(self.backbone, self.sem_seg_head, clips).float().softmax(dim=1)
+        """Float32 softmax probabilities (B*T, num_classes, H, W) of normalised clips
+        (B, T, 3, H, W); the networks run under the caller's autocast, the softmax in float32."""
+        logits = frame_logits(self.backbone, self.sem_seg_head, clips)
+        with float32_region(logits.device):
+            return logits.float().softmax(dim=1)

@@ -3,6 +3,8 @@
 import torch
 import torch.nn.functional as F
 
+from ....utils.precision import float32_region
+
 
 def confident_pseudo_labels(
     probs: torch.Tensor, threshold: float, valid: torch.Tensor, class_portion: float = 0.0
@@ -58,12 +60,14 @@ def weighted_cross_entropy(
     """``sum(w * CE) / (number of pixels with w > 0)``: with quality weights, each frame's mean
     loss over its supervised pixels times its quality. Exactly 0 when no pixel is supervised,
     and still a function of ``logits`` (the graph reaches every parameter that made them).
+    Computed in float32 (autocast off), whatever the logits' dtype.
 
     Args:
         logits: (N, C, H, W); labels: (N, H, W) long; weights: (N, H, W) float >= 0.
     """
-    per_pixel = F.cross_entropy(logits.float(), labels, reduction="none")
-    return (weights * per_pixel).sum() / (weights > 0).sum().clamp_min(1)
+    with float32_region(logits.device):
+        per_pixel = F.cross_entropy(logits.float(), labels, reduction="none")
+        return (weights.float() * per_pixel).sum() / (weights > 0).sum().clamp_min(1)
 
 
 def class_histogram(labels: torch.Tensor, keep: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -15,6 +15,7 @@ the two frames. ``TEMPORAL.ALIGN "none"`` turns the alignment off.
 
 import torch
 
+from ....utils.precision import float32_region
 from .pseudo_labels import confident_pseudo_labels
 
 ALIGN_MODES = ("phase", "none")
@@ -39,24 +40,28 @@ def phase_correlation_shift(
     For ``moved = torch.roll(reference, (dy, dx), dims=(-2, -1))`` it returns exactly
     ``(dy, dx)`` (signed, |dy| <= H / 2, |dx| <= W / 2).
 
+    Computed in float32 with autocast off (a half-precision FFT would blur the peak).
+
     Args:
         reference, moved: (N, H, W) float images.
         max_shift: largest |shift| considered, as a fraction of each side (<= 0.5).
     Returns:
         (N, 2) long (dy, dx).
     """
-    n, h, w = reference.shape
-    a = reference.float() - reference.float().mean(dim=(1, 2), keepdim=True)
-    b = moved.float() - moved.float().mean(dim=(1, 2), keepdim=True)
-    cross = torch.fft.fft2(b) * torch.fft.fft2(a).conj()
-    surface = torch.fft.ifft2(cross / cross.abs().clamp_min(1e-12)).real
-    # Signed offsets of every cell of the correlation surface.
-    dy = torch.fft.fftfreq(h, 1.0 / h, device=surface.device).round().long()
-    dx = torch.fft.fftfreq(w, 1.0 / w, device=surface.device).round().long()
-    allowed = (dy.abs() <= max_shift * h).view(-1, 1) & (dx.abs() <= max_shift * w).view(1, -1)
-    surface = surface.masked_fill(~allowed, float("-inf"))
-    peak = surface.flatten(1).argmax(dim=1)
-    return torch.stack([dy[peak // w], dx[peak % w]], dim=1)
+    reference, moved = reference.float(), moved.float()
+    with float32_region(reference.device):
+        n, h, w = reference.shape
+        a = reference - reference.mean(dim=(1, 2), keepdim=True)
+        b = moved - moved.mean(dim=(1, 2), keepdim=True)
+        cross = torch.fft.fft2(b) * torch.fft.fft2(a).conj()
+        surface = torch.fft.ifft2(cross / cross.abs().clamp_min(1e-12)).real
+        # Signed offsets of every cell of the correlation surface.
+        dy = torch.fft.fftfreq(h, 1.0 / h, device=surface.device).round().long()
+        dx = torch.fft.fftfreq(w, 1.0 / w, device=surface.device).round().long()
+        allowed = (dy.abs() <= max_shift * h).view(-1, 1) & (dx.abs() <= max_shift * w).view(1, -1)
+        surface = surface.masked_fill(~allowed, float("-inf"))
+        peak = surface.flatten(1).argmax(dim=1)
+        return torch.stack([dy[peak // w], dx[peak % w]], dim=1)
 
 
 def shift_frames(x: torch.Tensor, shifts: torch.Tensor, fill=0) -> torch.Tensor:
