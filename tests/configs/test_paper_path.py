@@ -47,6 +47,8 @@ for batch in loader:
 print(json.dumps(batches))
 """
 
+pytestmark = pytest.mark.slow
+
 
 def run(args, env, timeout=600):
     result = subprocess.run(

@@ -147,6 +147,7 @@ def take(dataset, steps, workers=0):
     return list(itertools.islice(iter(VideoTrainStream(dataset, workers)), steps))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fps", [30.0, 24.0])
 def test_time_positions_are_uniform(fps):
     grid = TimeGrid(60, fps, 30.0)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS
@@ -22,6 +23,8 @@ OPTS = [
     "MODEL.I2V.SELF_TRAINING.THRESHOLD", "0.2",
     "MODEL.I2V.SELF_TRAINING.EMA_DECAY", "0.9",
 ]  # fmt: skip
+
+pytestmark = pytest.mark.slow
 
 
 def train_net(output_dir, *extra_args):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from tests.helpers import REPO_ROOT, TINY_MODEL_OPTS
@@ -44,6 +45,7 @@ def read_metrics(output_dir):
         return [json.loads(line) for line in f if line.endswith("\n")]
 
 
+@pytest.mark.slow
 def test_train_20_iterations_then_evaluate_both_domains(synth_root, tmp_path):
     proc = run_train_net("configs/synthetic/swin_clustered.yaml", tmp_path, "SOLVER.MAX_ITER", "20")
     record = json.loads((tmp_path / "final_results.json").read_text())
@@ -108,6 +110,7 @@ def kill_after(output_dir, checkpoint, logged_iteration, log_path, timeout=300):
     assert proc.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_is_bit_exact(synth_root, tmp_path):
     full = tmp_path / "full"
     run_train_net(RESUME_CONFIG, full, *RESUME_OPTS)
@@ -153,6 +156,7 @@ def test_missing_dataset_root_names_path_and_command(tmp_path):
     assert expected in proc.stderr and "python datasets/prepare_synthetic.py" in proc.stderr
 
 
+@pytest.mark.slow
 def test_two_process_cpu_run_through_launch_trains_clustered(synth_root, tmp_path):
     # Two CPU processes through Detectron2's launch (gloo), DDP over the whole model including
     # the discriminators, without find_unused_parameters.

@@ -182,6 +182,7 @@ def test_stream_off_or_clips_read_one_sample_at_a_time(synth_root, folder, opts)
     assert isinstance(loader.streams[1], TrainStream)
 
 
+@pytest.mark.slow
 def test_train_net_trains_on_a_video_folder_named_in_the_config(synth_root, folder, tmp_path):
     out = tmp_path / "out"
     cmd = [

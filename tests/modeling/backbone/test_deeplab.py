@@ -8,12 +8,13 @@ import torch
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
+from i2v_plugin.engine.setup import build_cfg
 from i2v_plugin.modeling.adversarial.discriminators import ConvDiscriminator
 from i2v_plugin.modeling.backbone.deeplab import D2DeepLabResNet
 from i2v_plugin.modeling.heads.deeplab import I2VDeepLabV3Head
 from i2v_plugin.modeling.meta_arch import I2VSemanticSegmentor
 from i2v_plugin.modeling.objectives import build_objectives
-from tests.helpers import random_batch, tiny_cfg
+from tests.helpers import REPO_ROOT, random_batch, tiny_cfg
 
 PAPER = "configs/Base-I2V-DeepLab-R101.yaml"
 SYNTH = "configs/synthetic/deeplab_source_only.yaml"
@@ -153,7 +154,7 @@ PAPER_ROWS = {
 @pytest.mark.parametrize("row", list(PAPER_ROWS))
 def test_table1_cnn_configs(row):
     train, unlabeled, placements = PAPER_ROWS[row]
-    cfg = tiny_cfg(f"configs/{row}.yaml")
+    cfg = build_cfg(f"{REPO_ROOT}/configs/{row}.yaml")
     assert list(cfg.DATASETS.TRAIN) == train and list(cfg.DATASETS.TEST) == [
         "davis2017_semantic_val"
     ]

@@ -99,6 +99,7 @@ def test_raw_timm_checkpoint_is_converted_then_inflated():
         import_checkpoint("inflate-video-swin", {"encoder.weight": torch.zeros(1)})
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_video_swin_export_is_torchvision_swin3d():
     cfg = build_cfg(os.path.join(REPO_ROOT, "configs/video_swin_spatial.yaml"))
