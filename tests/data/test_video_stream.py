@@ -164,6 +164,7 @@ def code_mapper(d):
     return {"frame_index": d["frame_index"], "code": frame_code(d["video_frame"])}
 
 
+@pytest.mark.slow
 def test_decoded_time_positions_are_uniform(coded_video):
     dicts = [video_dict(coded_video, "a"), video_dict(coded_video, "b")]
     stream = VideoFrameStream(dicts, code_mapper, 4, 0, frames_per_window=2, windows_per_block=4)

@@ -110,6 +110,7 @@ KILLED_SAVE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_in", ["data", "tag"])
 def test_sigkill_during_save_resumes_from_a_complete_checkpoint(tmp_path, kill_in):
     proc = subprocess.run(

@@ -143,6 +143,7 @@ def test_resume_after_sigkill_is_bit_exact(synth_root, tmp_path):
     assert a["trainer"]["hooks"] == b["trainer"]["hooks"]
 
 
+@pytest.mark.slow
 def test_missing_dataset_root_names_path_and_command(tmp_path):
     proc = run_train_net(
         "configs/synthetic/swin_source_only.yaml",

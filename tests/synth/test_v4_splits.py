@@ -64,6 +64,7 @@ def test_sealed_evaluation_videos_have_their_assigned_family_and_val_none():
     assert set(assigned) == set(SEALED_FAMILY_NAMES), "blocks of ten cycle over every family"
 
 
+@pytest.mark.slow
 def test_train_videos_mix_sealed_families_with_the_set_probability():
     plans = [render(TINY, "train", i)[2].active for i in range(60)]
     share = np.mean([len(active) for active in plans]) / len(SEALED_FAMILY_NAMES)

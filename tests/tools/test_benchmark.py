@@ -8,6 +8,7 @@ import pytest
 from tests.helpers.tools import load_tool
 
 
+@pytest.mark.slow
 def test_predict_suite_writes_figures_on_generated_frames(tmp_path):
     out = tmp_path / "predict.json"
     load_tool("benchmark").main(

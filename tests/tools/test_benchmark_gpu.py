@@ -86,6 +86,7 @@ def test_suite_bookkeeping_and_time_budget(monkeypatch, budget_s):
         assert figures[f"amp_speedup_{mode}_float16"] == pytest.approx(2.0)
 
 
+@pytest.mark.slow
 def test_paper_size_steps_run_on_cpu():
     from benchmark_suites.paper_size import batch_for, build_step, paper_cfg
 

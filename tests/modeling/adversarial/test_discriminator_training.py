@@ -58,6 +58,7 @@ def test_domain_discriminator_per_channel(video_shift, low, high):
     assert low < float(stats["acc"]) <= high
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("video_shift", [3.0, 0.0])
 def test_pair_discriminator_in_clustered_loss(video_shift):
     torch.manual_seed(0)
@@ -81,6 +82,7 @@ def test_pair_discriminator_in_clustered_loss(video_shift):
         assert 0.35 < balanced < 0.65
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "make_loss",
     [

@@ -71,6 +71,7 @@ def test_stem_tap_runs_no_stage(r101):
     assert list(out) == ["stem"] and out["stem"].shape == (1, 64, 16, 16) and calls == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [None, *MODES])
 def test_r101_training_step_per_adversarial_mode(r101, mode):
     base_cfg, base = r101
@@ -97,6 +98,7 @@ def test_r101_training_step_per_adversarial_mode(r101, mode):
         assert isinstance(disc, ConvDiscriminator) and disc.in_channels == 2048
 
 
+@pytest.mark.slow
 def test_inference_at_any_input_size(r101):
     cfg, model = r101
     model.eval()

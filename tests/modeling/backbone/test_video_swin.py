@@ -101,6 +101,7 @@ def test_videoswin_t_builds_on_cpu_with_the_paper_architecture(video_swin_t):
     assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.modules())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [None, *MODES])
 def test_videoswin_t_training_step_per_adversarial_mode(video_swin_t, mode):
     base_cfg, base = video_swin_t

@@ -23,6 +23,7 @@ from tests.helpers.weights import (
 )
 
 
+@pytest.mark.slow
 def test_torchvision_deeplabv3_round_trip_matches_torchvision_outputs(tmp_path):
     source = deeplabv3_resnet101(weights=None, weights_backbone=None, num_classes=21, aux_loss=True)
     randomise(source.eval())
@@ -51,6 +52,7 @@ def test_torchvision_deeplabv3_round_trip_matches_torchvision_outputs(tmp_path):
         convert_torchvision_deeplabv3({"classifier.4.weight": torch.zeros(1)})
 
 
+@pytest.mark.slow
 @torch.no_grad()
 @pytest.mark.parametrize(
     "opts, replace",

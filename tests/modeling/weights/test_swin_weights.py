@@ -70,6 +70,7 @@ def test_a_checkpoint_of_the_wrong_kind_is_named():
         convert_timm_swin({"backbone.conv1.weight": torch.zeros(1)})
 
 
+@pytest.mark.slow
 @torch.no_grad()
 def test_swin_export_is_timm_swin_tiny():
     # A whole trained model (backbone, UperNet head, discriminators) at full size.
