@@ -16,6 +16,10 @@ relies on changes). A missing file is trained on first use, in a subprocess and 
 file lock (several processes of one run wait for one training), with Detectron2's progress log;
 an interrupted pretraining resumes from its work folder. To train them ahead of time, or again:
 ``python tools/pretrain_synthetic.py [--family swin] [--force]``.
+
+The repository ships the Swin family's file under ``weights/synthetic/`` (so that ``make demo``
+need not pretrain); it is copied into the cache when its key matches the settings, and ignored
+otherwise (then the weights are trained as above).
 """
 
 import argparse
@@ -131,6 +135,27 @@ def weights_path(family: str, opts=(), root: Path | None = None) -> Path:
     return (root or cache_root()) / f"{family}-{cache_key(family, opts)}.pth"
 
 
+def shipped_path(path: Path) -> Path:
+    """Where the repository ships a cached file of that name (``weights/synthetic/``)."""
+    return repo_root() / "weights" / "synthetic" / path.name
+
+
+def _copy_shipped(path: Path) -> bool:
+    """Copy the shipped file (and its record) of ``path``'s key into the cache, if there is one."""
+    shipped = shipped_path(path)
+    if not shipped.exists():
+        return False
+    for source, target in (
+        (shipped, path),
+        (shipped.with_suffix(".json"), path.with_suffix(".json")),
+    ):
+        if source.exists():
+            with atomic_path(str(target)) as temp:
+                shutil.copyfile(source, temp)
+    logger.info("Synthetic pretrained weights: %s copied from %s", path.name, shipped.parent)
+    return True
+
+
 @contextlib.contextmanager
 def _locked(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +192,8 @@ def ensure_pretrained(family: str, opts=(), root: Path | None = None, force=Fals
         return path
     with _locked(path):
         if path.exists() and not force:
+            return path
+        if not force and _copy_shipped(path):
             return path
         if family == "video_swin":
             # Forcing re-inflates from the cached Swin weights (train those with force first).
