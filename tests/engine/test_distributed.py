@@ -119,7 +119,7 @@ def test_two_machines_of_one_process_match_one_machine_of_two(synth_root, tmp_pa
         json.loads((d / "final_results.json").read_text()) for d in (one_machine, two_machines)
     ]
     assert results[0]["iteration"] == results[1]["iteration"] == 4
-    assert set(results[0]["results"]) == {"i2v_synth_images_val", "i2v_synth_videos_val"}
+    assert {"i2v_synth_images_val", "i2v_synth_videos_val"} <= set(results[0]["results"])
     assert results[0]["results"] == results[1]["results"]
 
 
