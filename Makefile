@@ -14,6 +14,9 @@ STAMP := $(VENV)/.installed
 export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
 DEMO_CONFIG ?= configs/synthetic/swin_clustered.yaml
 DEMO_OUTPUT ?= output/demo
+# The demo evaluates the source domain, the calibrated videos and the sealed artefacts (the
+# configs' other splits: style, geometry, severe; drop DEMO_TEST= to evaluate all six).
+DEMO_TEST ?= DATASETS.TEST "('i2v_synth_images_val', 'i2v_synth_videos_val', 'i2v_synth_videos_sealed_val')"
 # Mixed precision of the demo: empty (float32), bf16 or fp16 (SOLVER.AMP, see README).
 AMP ?=
 AMP_OPTS_bf16 := SOLVER.AMP.ENABLED True SOLVER.AMP.PRECISION bfloat16
@@ -56,7 +59,7 @@ test-fast: lint
 
 demo: $(STAMP)
 	$(VPY) datasets/prepare_synthetic.py
-	$(VPY) tools/train_net.py --config-file $(DEMO_CONFIG) OUTPUT_DIR $(DEMO_OUTPUT) $(AMP_OPTS)
+	$(VPY) tools/train_net.py --config-file $(DEMO_CONFIG) OUTPUT_DIR $(DEMO_OUTPUT) $(DEMO_TEST) $(AMP_OPTS)
 
 clean-venv:
 	rm -rf $(VENV)
