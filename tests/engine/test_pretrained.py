@@ -81,3 +81,23 @@ def test_the_url_resolves_through_detectron2s_path_manager(tmp_path, monkeypatch
     assert calls == ["swin"]
     with pytest.raises(ValueError, match="Unknown pretrained family"):
         PathManager.get_local_path("i2v-pretrained://nothing")
+
+
+def test_a_shipped_file_with_the_same_key_is_copied_not_trained(tmp_path, monkeypatch):
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    name = pretrained.weights_path("swin", root=tmp_path).name
+    (shipped / name).write_bytes(b"shipped weights")
+    (shipped / name).with_suffix(".json").write_text('{"family": "swin"}')
+    monkeypatch.setattr(pretrained, "shipped_path", lambda path: shipped / path.name)
+    monkeypatch.setattr(pretrained.subprocess, "run", None)  # training would fail
+    path = pretrained.ensure_pretrained("swin", root=tmp_path / "cache")
+    assert path.read_bytes() == b"shipped weights"
+    assert path.with_suffix(".json").exists()
+
+
+def test_the_repository_ships_the_current_swin_weights():
+    """The file under weights/synthetic has the key of today's settings (else make demo would
+    pretrain for minutes first): regenerate it as weights/synthetic/README.md says."""
+    name = pretrained.weights_path("swin").name
+    assert pretrained.shipped_path(pretrained.weights_path("swin")).exists(), name
