@@ -17,7 +17,7 @@ file lock (several processes of one run wait for one training), with Detectron2'
 an interrupted pretraining resumes from its work folder. To train them ahead of time, or again:
 ``python tools/pretrain_synthetic.py [--family swin] [--force]``.
 
-The repository ships the Swin family's file under ``weights/synthetic/`` (so that ``make demo``
+The repository ships the Swin and DeepLab files under ``weights/synthetic/`` (so that ``make demo``
 need not pretrain); it is copied into the cache when its key matches the settings, and ignored
 otherwise (then the weights are trained as above).
 """

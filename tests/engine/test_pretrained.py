@@ -96,8 +96,9 @@ def test_a_shipped_file_with_the_same_key_is_copied_not_trained(tmp_path, monkey
     assert path.with_suffix(".json").exists()
 
 
-def test_the_repository_ships_the_current_swin_weights():
+@pytest.mark.parametrize("family", ["swin", "deeplab"])
+def test_the_repository_ships_the_current_weights(family):
     """The file under weights/synthetic has the key of today's settings (else make demo would
     pretrain for minutes first): regenerate it as weights/synthetic/README.md says."""
-    name = pretrained.weights_path("swin").name
-    assert pretrained.shipped_path(pretrained.weights_path("swin")).exists(), name
+    name = pretrained.weights_path(family).name
+    assert pretrained.shipped_path(pretrained.weights_path(family)).exists(), name

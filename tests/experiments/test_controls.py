@@ -50,7 +50,7 @@ def test_a_mu0_control_with_batch_statistics_is_its_reference(row, reference):
 
 
 def test_the_same_extra_overrides_on_both_keep_the_identity():
-    half = ("SOLVER.MAX_ITER", "1000")
+    half = ("SOLVER.MAX_ITER", "1500")
     row = control("deeplab_global_davis", *half)
     assert identical_to_reference(row, cfg("deeplab_source_only", *half))
     assert not identical_to_reference(row, cfg("deeplab_source_only"))
@@ -69,7 +69,7 @@ def test_the_same_extra_overrides_on_both_keep_the_identity():
         ("swin_clustered", "swin_source_only", ("MODEL.I2V.ENTROPY.ENABLED", "True")),
         # Other labeled data, schedule or augmentation than the reference.
         ("swin_clustered_aug", "swin_source_only", ()),
-        ("swin_clustered", "swin_source_only", ("SOLVER.MAX_ITER", "1000")),
+        ("swin_clustered", "swin_source_only", ("SOLVER.MAX_ITER", "1500")),
         ("swin_joint_labeled_clustered", "swin_source_only", ()),
     ],
 )
