@@ -184,13 +184,7 @@ class PaperConvDiscriminator(_PooledConvDiscriminator):
     ``MODEL.I2V.DISCRIMINATORS ["PaperConvDiscriminator"]`` to compare; the discriminator health
     monitor (``engine/discriminator_health.py``) reports it if it collapses.
 
-    Args:
-        in_channels: channels of the input feature map.
-        conv_channels: output channels of the 3x3 convolution.
-        hidden_dim: width of the fully connected layer.
-        dropout: dropout probability after the fully connected layer.
-
-    Input ``(B, in_channels, H, W)`` -> logits ``(B,)``; on clips it judges every frame alone.
+    Arguments, input and output as ``ConvDiscriminator``'s, without ``negative_slope``.
     """
 
     def __init__(
