@@ -44,6 +44,10 @@ def add_i2v_config(cfg):
     cfg.SOLVER.WEIGHT_EMA = CN()
     cfg.SOLVER.WEIGHT_EMA.ENABLED = False
     cfg.SOLVER.WEIGHT_EMA.DECAY = 0.999
+    # After the average is put into the model, re-estimate its BatchNorm statistics on this many
+    # batches of the labeled training data (averaged statistics fit none of the averaged
+    # networks); 0 keeps the averaged statistics. Skipped under TEST.ADABN, which replaces them.
+    cfg.SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS = 100
     # Autocast dtype when SOLVER.AMP.ENABLED: "float16" (CUDA, with loss scaling) or "bfloat16"
     # (CUDA or CPU, no loss scaling); K-means, FFT, EMA and loss reductions stay float32.
     cfg.SOLVER.AMP.PRECISION = "float16"

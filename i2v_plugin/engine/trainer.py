@@ -205,6 +205,10 @@ class I2VTrainer(DefaultTrainer):
         if self.weight_ema is not None:
             index = next((i for i, h in enumerate(hooks) if isinstance(h, stops)), len(hooks))
             hooks.insert(index, WeightEMAHook(self.model, self.weight_ema))
+            iters = self.cfg.SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS
+            if iters > 0 and not self.cfg.TEST.ADABN.ENABLED:  # AdaBN replaces them anyway
+                bn_hook = AdaBNHook(self.model, self.build_source_bn_loader, iters, "i2v/ema_bn")
+                hooks.insert(index + 1, bn_hook)
         if self.cfg.TEST.ADABN.ENABLED:
             if not self.cfg.DATASETS.TRAIN_UNLABELED:
                 raise ValueError("TEST.ADABN needs target frames: set DATASETS.TRAIN_UNLABELED")
@@ -214,6 +218,16 @@ class I2VTrainer(DefaultTrainer):
                 index, AdaBNHook(self.model, self.build_adabn_loader, self.cfg.TEST.ADABN.NUM_ITER)
             )
         return hooks
+
+    def build_source_bn_loader(self):
+        """Batches of the labeled training samples (``DATASETS.TRAIN``, labels dropped) for the
+        BatchNorm statistics of the weight average, read with the training mapper and
+        augmentations, from their own seed."""
+        cfg = self.cfg
+        dicts = load_dataset_dicts(cfg.DATASETS.TRAIN, "DATASETS.TRAIN, weight-average BatchNorm")
+        dicts = [{k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in dicts]
+        seed = (cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()) + 3
+        return build_unlabeled_stream(cfg, dicts, I2VDatasetMapper(cfg, is_train=True), seed)
 
     def build_adabn_loader(self):
         """Batches of unlabeled target frames for ``TEST.ADABN``: ``DATASETS.TRAIN_UNLABELED``

@@ -2,9 +2,13 @@
 and after training the model holds the average (and so do ``model_final.pth`` and the final
 evaluation)."""
 
+import copy
+
 import torch
+from fvcore.nn.precise_bn import update_bn_stats
 from torch import nn
 
+from i2v_plugin.engine.adabn import TargetFramesPass
 from i2v_plugin.engine.trainer import I2VTrainer
 from i2v_plugin.engine.weight_ema import build_weight_ema
 from tests.helpers import tiny_cfg
@@ -26,16 +30,21 @@ def test_the_average_follows_the_warm_up_rule_exactly():
     assert average.module.weight.item() == expected[-1]
 
 
-def test_after_training_the_model_holds_the_average(synth_root, tmp_path):
+def train_with_average(tmp_path, *opts):
     cfg = tiny_cfg(
         "configs/synthetic/swin_source_only.yaml", "SOLVER.MAX_ITER", "3",
         "SOLVER.WEIGHT_EMA.ENABLED", "True", "SOLVER.WEIGHT_EMA.DECAY", "0.9",
-        "DATASETS.TEST", "()", "OUTPUT_DIR", str(tmp_path),
+        "DATASETS.TEST", "()", "OUTPUT_DIR", str(tmp_path), *opts,
     )  # fmt: skip
     torch.manual_seed(0)
     trainer = I2VTrainer(cfg)
     trainer.resume_or_load(resume=False)
     trainer.train()
+    return trainer
+
+
+def test_after_training_the_model_holds_the_average(synth_root, tmp_path):
+    trainer = train_with_average(tmp_path, "SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "0")
     assert int(trainer.weight_ema.n_averaged) == 3
     averaged = trainer.weight_ema.module.state_dict()
     live = trainer.model.state_dict()
@@ -43,3 +52,22 @@ def test_after_training_the_model_holds_the_average(synth_root, tmp_path):
     saved = torch.load(tmp_path / "model_final.pth", weights_only=False)
     assert all(torch.equal(saved["model"][k], live[k]) for k in live)
     assert "weight_ema" in saved  # checkpointed, so --resume continues the average
+
+
+def test_the_average_gets_batchnorm_statistics_of_its_own(synth_root, tmp_path):
+    """With PRECISE_BN_ITERS, the saved model has the averaged weights and the BatchNorm
+    statistics that fvcore's update_bn_stats gives for those weights on the labeled stream."""
+    trainer = train_with_average(tmp_path, "SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "2")
+    averaged = trainer.weight_ema.module
+    saved = torch.load(tmp_path / "model_final.pth", weights_only=False)["model"]
+    for name, param in averaged.named_parameters():
+        assert torch.equal(saved[name], param), name
+    reference = copy.deepcopy(averaged)
+    update_bn_stats(TargetFramesPass(reference), trainer.build_source_bn_loader(), 2)
+    bn_buffers = [k for k in saved if k.endswith(("running_mean", "running_var"))]
+    assert bn_buffers
+    expected = reference.state_dict()
+    for k in bn_buffers:
+        torch.testing.assert_close(saved[k], expected[k], rtol=0, atol=0)
+    changed = [k for k in bn_buffers if not torch.equal(saved[k], averaged.state_dict()[k])]
+    assert changed, "the re-estimated statistics equal the averaged ones"

@@ -23,6 +23,7 @@ TINY_MODEL_OPTS = [
     "SOLVER.IMS_PER_BATCH_UNLABELED", "2",
     "SOLVER.WARMUP_ITERS", "2",
     "DATALOADER.NUM_WORKERS", "0",
+    "SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "2",
     # No synthetic pretraining: the tiny model starts from random weights.
     "MODEL.WEIGHTS", "",
 ]  # fmt: skip
