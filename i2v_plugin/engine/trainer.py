@@ -23,7 +23,7 @@ from detectron2.utils.logger import setup_logger
 
 from ..data import I2VDatasetMapper, build_i2v_train_loader
 from ..data.label_io import load_label_for_evaluator
-from ..data.loader import build_unlabeled_stream, load_dataset_dicts
+from ..data.loader import TrainStream, build_unlabeled_stream, load_dataset_dicts
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
 from ..modeling.objectives import has_discriminators, required_inputs
 from .adabn import AdaBNHook
@@ -207,7 +207,9 @@ class I2VTrainer(DefaultTrainer):
             hooks.insert(index, WeightEMAHook(self.model, self.weight_ema))
             iters = self.cfg.SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS
             if iters > 0 and not self.cfg.TEST.ADABN.ENABLED:  # AdaBN replaces them anyway
-                bn_hook = AdaBNHook(self.model, self.build_source_bn_loader, iters, "i2v/ema_bn")
+                bn_hook = AdaBNHook(
+                    self.model, self.build_source_bn_loader, iters, "i2v/ema_bn", "batch_average"
+                )
                 hooks.insert(index + 1, bn_hook)
         if self.cfg.TEST.ADABN.ENABLED:
             if not self.cfg.DATASETS.TRAIN_UNLABELED:
@@ -227,7 +229,9 @@ class I2VTrainer(DefaultTrainer):
         dicts = load_dataset_dicts(cfg.DATASETS.TRAIN, "DATASETS.TRAIN, weight-average BatchNorm")
         dicts = [{k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in dicts]
         seed = (cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()) + 3
-        return build_unlabeled_stream(cfg, dicts, I2VDatasetMapper(cfg, is_train=True), seed)
+        mapper = I2VDatasetMapper(cfg, is_train=True)
+        batch = cfg.SOLVER.IMS_PER_BATCH_LABELED
+        return TrainStream(dicts, mapper, batch, cfg.DATALOADER.NUM_WORKERS, seed)
 
     def build_adabn_loader(self):
         """Batches of unlabeled target frames for ``TEST.ADABN``: ``DATASETS.TRAIN_UNLABELED``
