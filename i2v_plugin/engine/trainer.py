@@ -226,22 +226,31 @@ class I2VTrainer(DefaultTrainer):
         BatchNorm statistics of the weight average, read with the training mapper and
         augmentations, from their own seed."""
         cfg = self.cfg
-        dicts = load_dataset_dicts(cfg.DATASETS.TRAIN, "DATASETS.TRAIN, weight-average BatchNorm")
-        dicts = [{k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in dicts]
-        seed = (cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()) + 3
+        dicts = self._label_free_dicts(cfg.DATASETS.TRAIN, "DATASETS.TRAIN, weight-average BN")
         mapper = I2VDatasetMapper(cfg, is_train=True)
-        batch = cfg.SOLVER.IMS_PER_BATCH_LABELED
-        return TrainStream(dicts, mapper, batch, cfg.DATALOADER.NUM_WORKERS, seed)
+        batch, workers = cfg.SOLVER.IMS_PER_BATCH_LABELED, cfg.DATALOADER.NUM_WORKERS
+        return TrainStream(dicts, mapper, batch, workers, self._stream_seed(3))
 
     def build_adabn_loader(self):
         """Batches of unlabeled target frames for ``TEST.ADABN``: ``DATASETS.TRAIN_UNLABELED``
         read as the unlabeled training stream reads it (same mapper and augmentations), from its
         own seed."""
         cfg = self.cfg
-        dicts = load_dataset_dicts(cfg.DATASETS.TRAIN_UNLABELED, "DATASETS.TRAIN_UNLABELED, AdaBN")
-        dicts = [{k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in dicts]
-        seed = (cfg.SEED if cfg.SEED >= 0 else comm.shared_random_seed()) + 2
-        return build_unlabeled_stream(cfg, dicts, I2VDatasetMapper(cfg, is_train=True), seed)
+        dicts = self._label_free_dicts(
+            cfg.DATASETS.TRAIN_UNLABELED, "DATASETS.TRAIN_UNLABELED, AdaBN"
+        )
+        mapper = I2VDatasetMapper(cfg, is_train=True)
+        return build_unlabeled_stream(cfg, dicts, mapper, self._stream_seed(2))
+
+    @staticmethod
+    def _label_free_dicts(names, what: str) -> list[dict]:
+        """The dataset dicts of ``names`` without their label files (for BatchNorm passes)."""
+        dicts = load_dataset_dicts(names, what)
+        return [{k: v for k, v in d.items() if k != "sem_seg_file_name"} for d in dicts]
+
+    def _stream_seed(self, offset: int) -> int:
+        """Seed of an extra data stream: the run's seed (shared across processes) + offset."""
+        return (self.cfg.SEED if self.cfg.SEED >= 0 else comm.shared_random_seed()) + offset
 
     def data_report(self) -> dict:
         """Skipped unlabeled samples since this run (re)started, summed over processes; a
