@@ -207,7 +207,9 @@ def add_i2v_config(cfg):
     # alone does not decide the clusters). The pair discriminator sees the maps unchanged.
     cfg.MODEL.I2V.CLUSTER.NORMALIZE = "none"
     # Input of the pair discriminator: "symmetric" (MLP on |a - b|, a * b), "siamese" (shared
-    # embedding of each map first) or "concat" (MLP on (a, b) averaged with (b, a)).
+    # embedding of each map first), "concat" (MLP on (a, b) averaged with (b, a)) or
+    # "domain_product" (one MLP scores each map's domain; P(same) = p_a p_b + (1-p_a)(1-p_b);
+    # its scorer also learns from the paired maps' domains on detached maps).
     cfg.MODEL.I2V.CLUSTER.PAIR_INPUT = "symmetric"
     # K-means implementation: "torch" (on the model's device) or "sklearn" (reference).
     cfg.MODEL.I2V.CLUSTER.BACKEND = "torch"

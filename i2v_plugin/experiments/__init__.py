@@ -13,6 +13,6 @@ paired statistics over seeds and the generated tables of ``docs/RESULTS.md``.
 - ``records``: ``docs/results.json`` / ``docs/tuning.json``: load, merge, lock, per-seed values.
 - ``compare``: which rows are compared with which.
 - ``statistics``: paired mean difference with its t-interval, minimum detectable effect, share of
-  the oracle gap closed.
+  the gap closed (source-only to the labeled upper bound).
 - ``render``: the Markdown of the generated tables; ``doc``: the regions of ``docs/RESULTS.md``.
 """

@@ -72,8 +72,8 @@ def comparisons(manifest: Manifest, values: dict[str, dict[int, float]]) -> list
 
 
 def gap_share(manifest: Manifest, row: str, values: dict) -> GapShare | None:
-    """The share of its family's source-to-oracle gap that ``row`` closes, or None."""
+    """The share of its family's gap (source-only to upper bound) that ``row`` closes, or None."""
     family = manifest.family_of(row.removesuffix(CONTROL_SUFFIX))
-    if family is None or family.source_only not in values or family.oracle not in values:
+    if family is None or family.source_only not in values or family.upper_bound not in values:
         return None
-    return gap_closed(values[row], values[family.source_only], values[family.oracle])
+    return gap_closed(values[row], values[family.source_only], values[family.upper_bound])

@@ -41,11 +41,12 @@ class Experiment:
 
 @dataclasses.dataclass(frozen=True)
 class Family:
-    """A network's source-only and oracle experiments (the ends of the oracle gap)."""
+    """A network's source-only row and its upper bound, the row trained with labeled images and
+    labeled target frames: the two ends of the gap whose closed share each row reports."""
 
     name: str
     source_only: str
-    oracle: str
+    upper_bound: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +241,7 @@ def _table(manifest, root, number, entry, experiments) -> PaperTable:
 
 def _check_names(manifest, experiments, families, comparisons):
     for name, family in families.items():
-        for role in ("source_only", "oracle"):
+        for role in ("source_only", "upper_bound"):
             if getattr(family, role) not in experiments:
                 _fail(manifest, f"families.{name}", f"{role} {getattr(family, role)!r} unknown")
     for name, experiment in experiments.items():
@@ -286,8 +287,8 @@ def load_manifest(path: str = DEFAULT_MANIFEST, root: str | None = None) -> Mani
     }
     families = {}
     for name, entry in (data.get("families") or {}).items():
-        _check_keys(path, f"families.{name}", entry, {"source_only", "oracle"})
-        families[name] = Family(name, entry.get("source_only"), entry.get("oracle"))
+        _check_keys(path, f"families.{name}", entry, {"source_only", "upper_bound"})
+        families[name] = Family(name, entry.get("source_only"), entry.get("upper_bound"))
     comparisons = []
     for i, pair in enumerate(data.get("comparisons") or []):
         if not (

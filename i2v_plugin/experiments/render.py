@@ -15,9 +15,10 @@ LEGEND = (
     "with its 95% paired t-interval; MDE: the smallest true difference a paired test on these "
     "seeds detects with power 0.8 at two-sided α 0.05, given the measured spread; gain claimed: "
     '"yes" only where the interval lies above 0 ("lower": below 0). Gap closed: (row - '
-    "source-only) / (oracle - source-only) within the row's family, with its delta-method 95% "
-    "interval. Formulas: `i2v_plugin/experiments/statistics.py`. A `_mu0` control that is the "
-    "same run as its reference is not trained: its figures are the reference's (note column)."
+    "source-only) / (upper bound - source-only) within the row's family (upper bound: labeled "
+    "images and labeled target frames), with its delta-method 95% interval. Formulas: "
+    "`i2v_plugin/experiments/statistics.py`. A `_mu0` control that is the same run as its "
+    "reference is not trained: its figures are the reference's (note column)."
 )
 
 

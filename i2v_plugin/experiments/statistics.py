@@ -11,11 +11,12 @@ Paired difference of row A against row B over the n seeds both have, d_i = A_i -
   the time (the usual normal-approximation formula with t quantiles);
 - a gain is claimed only where the interval lies above 0.
 
-Share of the oracle gap closed by a row, R = mean(row - source) / mean(oracle - source), with
-u_i = row_i - source_i and v_i = oracle_i - source_i over the seeds all three have; its 95%
-interval by the delta method: Var(R) ≈ (s_uu - 2 R s_uv + R² s_vv) / (n v̄²) with sample
-(co)variances, R ± t(1 - α/2, n - 1) · √Var(R). Deterministic; it assumes v̄ is well away from 0
-(a large oracle gap), which is the only case where the share means anything.
+Share of the gap closed by a row, R = mean(row - source) / mean(upper - source) (upper: the
+family's upper bound), with u_i = row_i - source_i and v_i = upper_i - source_i over the
+seeds all three have; its 95% interval by the delta method:
+Var(R) ≈ (s_uu - 2 R s_uv + R² s_vv) / (n v̄²) with sample (co)variances,
+R ± t(1 - α/2, n - 1) · √Var(R). Deterministic; it assumes v̄ is well away from 0 (a large
+gap), which is the only case where the share means anything.
 
 t quantiles come from ``scipy.stats`` (installed with scikit-learn).
 """
@@ -94,7 +95,7 @@ def paired_difference(
 
 @dataclasses.dataclass(frozen=True)
 class GapShare:
-    """Share of the source-to-oracle gap closed; ``low``/``high`` None for one seed."""
+    """Share of the source-to-upper-bound gap closed; ``low``/``high`` None for one seed."""
 
     seeds: tuple[int, ...]
     share: float
@@ -105,23 +106,23 @@ class GapShare:
 def gap_closed(
     row: dict[int, float],
     source: dict[int, float],
-    oracle: dict[int, float],
+    upper: dict[int, float],
     alpha: float = ALPHA,
 ) -> GapShare | None:
-    """(row - source) / (oracle - source) over the seeds all three have, with its delta-method
+    """(row - source) / (upper - source) over the seeds all three have, with its delta-method
     interval.
 
     Args:
-        row, source, oracle: seed -> value.
+        row, source, upper: seed -> value (upper: the family's upper bound).
         alpha: two-sided level of the interval.
     Returns:
         a ``GapShare``, or None when no seed is shared or the mean gap is not positive.
     """
-    seeds = tuple(sorted(set(row) & set(source) & set(oracle)))
+    seeds = tuple(sorted(set(row) & set(source) & set(upper)))
     if not seeds:
         return None
     u = [row[s] - source[s] for s in seeds]
-    v = [oracle[s] - source[s] for s in seeds]
+    v = [upper[s] - source[s] for s in seeds]
     n, u_bar, v_bar = len(seeds), statistics.fmean(u), statistics.fmean(v)
     if v_bar <= 0:
         return None

@@ -82,7 +82,7 @@ def test_the_k_sweep_is_one_config_with_k_overrides():
 
 
 def test_families_and_references():
-    assert MANIFEST.family_of("deeplab_global").oracle == "deeplab_oracle"
+    assert MANIFEST.family_of("deeplab_global").upper_bound == "deeplab_image_video_labeled"
     assert MANIFEST.experiments["clustered_aug"].reference == "source_only_aug"
     assert MANIFEST.experiments["spatial"].reference == "source_only"
     assert MANIFEST.experiments["source_only"].reference is None

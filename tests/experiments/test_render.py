@@ -17,7 +17,7 @@ experiments:
   y: {config: configs/a.yaml, family: f}
   orc: {config: configs/a.yaml, family: f}
 families:
-  f: {source_only: so, oracle: orc}
+  f: {source_only: so, upper_bound: orc}
 comparisons:
   - [x, y]
 tables:

@@ -15,6 +15,7 @@ name and say how they take a tapped map through two class attributes:
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from detectron2.utils.registry import Registry
 from torch import Tensor, nn
 
@@ -277,7 +278,23 @@ class PatchGANDiscriminator(DomainDiscriminator):
         return logits.transpose(1, 2).reshape(frames, 1, *logits.shape[-2:])
 
 
-PAIR_INPUTS = ("symmetric", "siamese", "concat")
+PAIR_INPUTS = ("symmetric", "siamese", "concat", "domain_product")
+
+
+def same_domain_logit(logit_a: Tensor, logit_b: Tensor) -> Tensor:
+    """Logit of "a and b are of the same domain" from each one's logit of being video.
+
+    With p = sigmoid(logit): P(same) = p_a p_b + (1 - p_a)(1 - p_b). Computed in log space
+    (logsigmoid, logaddexp), so it stays finite for any logits. (P,) and (P,) -> (P,).
+    """
+    a, b = logit_a.float(), logit_b.float()
+    log_same = torch.logaddexp(
+        F.logsigmoid(a) + F.logsigmoid(b), F.logsigmoid(-a) + F.logsigmoid(-b)
+    )
+    log_cross = torch.logaddexp(
+        F.logsigmoid(a) + F.logsigmoid(-b), F.logsigmoid(-a) + F.logsigmoid(b)
+    )
+    return (log_same - log_cross).to(logit_a.dtype)
 
 
 @DISCRIMINATOR_REGISTRY.register()
@@ -290,6 +307,12 @@ class PairDiscriminator(nn.Module):
       ``cat(|e_a - e_b|, e_a * e_b)``; the comparison happens between learned features instead
       of raw pixels.
     - "concat": an MLP on ``cat(a, b)``, averaged with the same MLP on ``cat(b, a)``.
+    - "domain_product": one MLP scores each map's probability of being video, p_a and p_b,
+      and the pair is "same domain" with probability ``p_a p_b + (1 - p_a)(1 - p_b)``. "Same
+      domain" is an exclusive-or of the two maps' domains, which an MLP on ``|a - b|`` and
+      ``a * b`` has to discover; this form builds it in, so the pair discriminator is as strong
+      as a per-map domain discriminator (accuracy q per map gives q^2 + (1 - q)^2 on pairs).
+      Its per-map scorer is also trained on the paired maps' domains (``map_domain_loss``).
 
     Sampled pairs have an arbitrary order (image-video pairs could be video-image), and an
     order-dependent score would learn that accident instead of the domain relation.
@@ -326,8 +349,28 @@ class PairDiscriminator(nn.Module):
                 nn.Linear(self.in_features, width), nn.LeakyReLU(negative_slope)
             )
             self.net = _mlp(2 * width, hidden_dims[1:], negative_slope)
+        elif input_form == "domain_product":
+            self.net = _mlp(self.in_features, hidden_dims, negative_slope)
         else:
             self.net = _mlp(2 * self.in_features, hidden_dims, negative_slope)
+
+    def map_domain_loss(self, maps: Tensor, domains: Tensor) -> Tensor | None:
+        """ "domain_product" only (None otherwise): the BCE of the per-map scorer on ``maps``
+        (P, D) against their domains (P,) int64 (1 = video), the two domains weighted equally.
+
+        The pair loss alone leaves the scorer at a saddle: while every map scores alike, the
+        "same" and "cross" pairs a map belongs to pull its score in opposite directions and
+        cancel. The clustered loss adds this term on detached maps, so it trains the
+        discriminator only; the encoder still learns from the pair loss alone.
+        """
+        if self.input_form != "domain_product":
+            return None
+        _check_last_dim(maps, self.in_features, "PairDiscriminator", "maps")
+        logits = self.net(maps).squeeze(-1).float()
+        targets = domains.float()
+        video = targets.mean().clamp(1e-6, 1 - 1e-6)
+        weights = torch.where(targets > 0.5, 0.5 / video, 0.5 / (1 - video))
+        return F.binary_cross_entropy_with_logits(logits, targets, weight=weights)
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
         _check_last_dim(a, self.in_features, "PairDiscriminator", "a")
@@ -340,6 +383,8 @@ class PairDiscriminator(nn.Module):
             forward = self.net(torch.cat([a, b], dim=-1))
             backward = self.net(torch.cat([b, a], dim=-1))
             return (0.5 * (forward + backward)).squeeze(-1)
+        if self.input_form == "domain_product":
+            return same_domain_logit(self.net(a).squeeze(-1), self.net(b).squeeze(-1))
         if self.input_form == "siamese":
             a, b = self.embed(a), self.embed(b)
         return self.net(torch.cat([(a - b).abs(), a * b], dim=-1)).squeeze(-1)

@@ -290,6 +290,16 @@ class ClusteredAdversarialLoss(nn.Module):
         )
         return ClusterAssignment(maps, map_domains, clusters, pairs, map_samples)
 
+    def _map_domain_loss(self, maps: Tensor, map_domains: Tensor, pairs: PairBatch):
+        """The pair discriminator's own per-map term on the paired maps, detached (trains the
+        discriminator only), when it has one (``PairDiscriminator.map_domain_loss``); else
+        None."""
+        supervise = getattr(self.pair_discriminator, "map_domain_loss", None)
+        if supervise is None:
+            return None
+        used = torch.cat([pairs.idx_a, pairs.idx_b]).unique()
+        return supervise(maps[used].detach(), map_domains[used])
+
     def forward(
         self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
     ) -> tuple[Tensor, dict]:
@@ -298,7 +308,7 @@ class ClusteredAdversarialLoss(nn.Module):
                 "ClusteredAdversarialLoss: clustering is a training-only loss; it was called "
                 "in eval mode"
             )
-        maps, _, clusters, pairs, _ = self.assign(features, domains, seed)
+        maps, map_domains, clusters, pairs, _ = self.assign(features, domains, seed)
         reversed_maps = grad_reverse(maps, grl_coeff)
         has_cross = bool(pairs.counts[:, 0].sum() > 0)
         self.probe.start()
@@ -319,6 +329,9 @@ class ClusteredAdversarialLoss(nn.Module):
             loss = F.binary_cross_entropy_with_logits(logits.float(), targets, weight=weights)
             counts = pairs.counts
         stats = health_figures(logits, targets, loss, self.probe.fraction(), weights)
+        map_loss = self._map_domain_loss(maps, map_domains, pairs) if logits.numel() else None
+        if map_loss is not None:
+            loss = loss + map_loss
         logits = logits.detach()
         per_kind = counts.sum(0)
         stats.update(

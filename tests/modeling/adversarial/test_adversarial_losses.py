@@ -253,3 +253,26 @@ def test_assign_works_in_eval_mode_and_keeps_the_graph():
     feats = _features(4, 3, 2, 5)
     assignment = loss.assign(feats, torch.tensor([0, 1, 0, 1]), seed=0)
     assert assignment.maps.requires_grad and assignment.clusters.labels.shape == (12,)
+
+
+def test_domain_product_map_term_trains_the_discriminator_and_not_the_encoder(monkeypatch):
+    """The "domain_product" pair discriminator's per-map term is computed on detached maps: it
+    adds to the loss and to the discriminator's gradient, but the features' (reversed) gradient
+    is the pair loss's alone."""
+    torch.manual_seed(0)
+    disc = PairDiscriminator(16, hidden_dims=(8,), input_form="domain_product")
+    module = ClusteredAdversarialLoss(disc, num_clusters=1, pairs_per_kind=4)
+    feats = torch.randn(4, 3, 4, 4, requires_grad=True)
+    domains = torch.tensor([0, 0, 1, 1])
+
+    def gradients():
+        loss, stats = module(feats, domains, 1.0, seed=0)
+        grads = torch.autograd.grad(loss, [feats, *disc.parameters()])
+        return loss, stats, grads[0], grads[1:]
+
+    loss, stats, feat_grad, disc_grads = gradients()
+    monkeypatch.setattr(disc, "map_domain_loss", lambda maps, map_domains: None)
+    pair_loss, pair_stats, pair_feat_grad, pair_disc_grads = gradients()
+    assert torch.equal(feat_grad, pair_feat_grad)
+    assert loss > pair_loss and stats["loss"] == pair_stats["loss"]
+    assert any(not torch.equal(a, b) for a, b in zip(disc_grads, pair_disc_grads))

@@ -120,7 +120,7 @@ def test_every_discriminator_learns_separable_domains_and_stays_alive(make_loss)
     assert stats["dead_units"] < 0.5
 
 
-@pytest.mark.parametrize("input_form", ["symmetric", "siamese", "concat"])
+@pytest.mark.parametrize("input_form", ["symmetric", "siamese", "concat", "domain_product"])
 def test_every_pair_discriminator_input_learns_separable_domains(input_form):
     torch.manual_seed(0)
     module = ClusteredAdversarialLoss(

@@ -5,10 +5,12 @@ import torch
 
 from i2v_plugin.modeling.adversarial.discriminators import (
     DISCRIMINATOR_REGISTRY,
+    PAIR_INPUTS,
     ConvDiscriminator,
     MLPDiscriminator,
     PairDiscriminator,
     PatchGANDiscriminator,
+    same_domain_logit,
 )
 
 
@@ -85,8 +87,9 @@ def test_patchgan_errors():
         PatchGANDiscriminator(3, base_channels=4)(torch.randn(1, 3, 3, 8))
 
 
-def test_pair_discriminator_shape_and_symmetry():
-    disc = PairDiscriminator(10, hidden_dims=(16,))
+@pytest.mark.parametrize("input_form", PAIR_INPUTS)
+def test_pair_discriminator_shape_and_symmetry(input_form):
+    disc = PairDiscriminator(10, hidden_dims=(16,), input_form=input_form)
     a, b = torch.randn(7, 10), torch.randn(7, 10)
     out = disc(a, b)
     assert out.shape == (7,)
@@ -101,3 +104,17 @@ def test_pair_discriminator_errors():
         disc(torch.randn(3, 9), torch.randn(3, 9))
     with pytest.raises(ValueError, match="same shape"):
         disc(torch.randn(3, 10), torch.randn(2, 10))
+
+
+def test_same_domain_logit_is_the_probability_that_both_domains_agree():
+    logit_a = torch.tensor([2.0, 2.0, -1.0, 0.0, 40.0, 40.0])
+    logit_b = torch.tensor([3.0, -3.0, -0.5, 5.0, 40.0, -40.0])
+    p_a, p_b = torch.sigmoid(logit_a.double()), torch.sigmoid(logit_b.double())
+    same = p_a * p_b + (1 - p_a) * (1 - p_b)
+    expected = torch.log(same / (1 - same)).float()
+    got = same_domain_logit(logit_a, logit_b)
+    # Finite where the direct formula rounds to +-inf (the last two pairs), equal elsewhere.
+    assert torch.allclose(got[:4], expected[:4], atol=1e-5)
+    assert torch.isfinite(got).all() and got[4] > 30 and got[5] < -30
+    # An undecided map (logit 0) leaves the pair undecided.
+    assert got[3] == 0
