@@ -209,8 +209,10 @@ def add_i2v_config(cfg):
     # Input of the pair discriminator: "symmetric" (MLP on |a - b|, a * b), "siamese" (shared
     # embedding of each map first), "concat" (MLP on (a, b) averaged with (b, a)) or
     # "domain_product" (one MLP scores each map's domain; P(same) = p_a p_b + (1-p_a)(1-p_b);
-    # its scorer also learns from the paired maps' domains on detached maps).
-    cfg.MODEL.I2V.CLUSTER.PAIR_INPUT = "symmetric"
+    # its scorer also learns every map's domain on detached maps). "domain_product" is the
+    # only form whose balanced accuracy leaves chance at mu 0 on the synthetic benchmark
+    # (docs/RESULTS.md, "What benchmark version 4 can resolve").
+    cfg.MODEL.I2V.CLUSTER.PAIR_INPUT = "domain_product"
     # K-means implementation: "torch" (on the model's device) or "sklearn" (reference).
     cfg.MODEL.I2V.CLUSTER.BACKEND = "torch"
     # Maximum Lloyd iterations per training step.

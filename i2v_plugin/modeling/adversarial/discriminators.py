@@ -312,7 +312,7 @@ class PairDiscriminator(nn.Module):
       domain" is an exclusive-or of the two maps' domains, which an MLP on ``|a - b|`` and
       ``a * b`` has to discover; this form builds it in, so the pair discriminator is as strong
       as a per-map domain discriminator (accuracy q per map gives q^2 + (1 - q)^2 on pairs).
-      Its per-map scorer is also trained on the paired maps' domains (``map_domain_loss``).
+      Its per-map scorer is also trained on every map's domain (``map_domain_loss``).
 
     Sampled pairs have an arbitrary order (image-video pairs could be video-image), and an
     order-dependent score would learn that accident instead of the domain relation.
@@ -356,7 +356,7 @@ class PairDiscriminator(nn.Module):
 
     def map_domain_loss(self, maps: Tensor, domains: Tensor) -> Tensor | None:
         """ "domain_product" only (None otherwise): the BCE of the per-map scorer on ``maps``
-        (P, D) against their domains (P,) int64 (1 = video), the two domains weighted equally.
+        (N, D) against their domains (N,) int64 (1 = video), the two domains weighted equally.
 
         The pair loss alone leaves the scorer at a saddle: while every map scores alike, the
         "same" and "cross" pairs a map belongs to pull its score in opposite directions and

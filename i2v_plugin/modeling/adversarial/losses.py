@@ -291,14 +291,13 @@ class ClusteredAdversarialLoss(nn.Module):
         return ClusterAssignment(maps, map_domains, clusters, pairs, map_samples)
 
     def _map_domain_loss(self, maps: Tensor, map_domains: Tensor, pairs: PairBatch):
-        """The pair discriminator's own per-map term on the paired maps, detached (trains the
-        discriminator only), when it has one (``PairDiscriminator.map_domain_loss``); else
-        None."""
+        """The pair discriminator's own per-map term on every map of the step, detached (it
+        trains the discriminator only), when it has one (``PairDiscriminator.map_domain_loss``);
+        else None. ``pairs`` only says whether any pair was drawn."""
         supervise = getattr(self.pair_discriminator, "map_domain_loss", None)
         if supervise is None:
             return None
-        used = torch.cat([pairs.idx_a, pairs.idx_b]).unique()
-        return supervise(maps[used].detach(), map_domains[used])
+        return supervise(maps.detach(), map_domains)
 
     def forward(
         self, features: Tensor, domains: Tensor, grl_coeff: float, seed: int
