@@ -32,6 +32,7 @@ from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
 from .grad_clip import GroupClipHook
 from .hooks import StepSeedHook
+from .periodic_eval import averaged_network_for_evaluation
 from .weight_ema import WeightEMAHook, build_weight_ema
 
 
@@ -211,6 +212,14 @@ class I2VTrainer(DefaultTrainer):
                     self.model, self.build_source_bn_loader, iters, "i2v/ema_bn", "batch_average"
                 )
                 hooks.insert(index + 1, bn_hook)
+        if self.weight_ema is not None and not self.cfg.TEST.ADABN.ENABLED:
+            # Periodic evaluations see the weight average, as the final one does.
+            hooks = [
+                d2_hooks.EvalHook(self.cfg.TEST.EVAL_PERIOD, self._evaluate_for_eval_hook)
+                if isinstance(h, d2_hooks.EvalHook)
+                else h
+                for h in hooks
+            ]
         if self.cfg.TEST.ADABN.ENABLED:
             if not self.cfg.DATASETS.TRAIN_UNLABELED:
                 raise ValueError("TEST.ADABN needs target frames: set DATASETS.TRAIN_UNLABELED")
@@ -220,6 +229,20 @@ class I2VTrainer(DefaultTrainer):
                 index, AdaBNHook(self.model, self.build_adabn_loader, self.cfg.TEST.ADABN.NUM_ITER)
             )
         return hooks
+
+    def _evaluate_for_eval_hook(self) -> dict:
+        """The ``EvalHook``'s evaluation with a weight average: after the last step the model
+        already holds the average and its statistics; before it (``TEST.EVAL_PERIOD``), a copy
+        of the current average with statistics of its own (``engine/periodic_eval.py``)."""
+        iters = self.cfg.SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS
+        if self.iter + 1 >= self.max_iter or iters <= 0:
+            network = self.model
+        else:
+            network = averaged_network_for_evaluation(
+                self.weight_ema, self.build_source_bn_loader, iters
+            )
+        self._last_eval_results = self.test(self.cfg, network)
+        return self._last_eval_results
 
     def build_source_bn_loader(self):
         """Batches of the labeled training samples (``DATASETS.TRAIN``, labels dropped) for the

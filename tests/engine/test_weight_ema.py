@@ -83,3 +83,48 @@ def test_the_average_gets_batchnorm_statistics_of_its_own(synth_root, tmp_path):
             saved[f"{name}.running_mean"], averaged.state_dict()[f"{name}.running_mean"]
         )
     assert changed, "the re-estimated statistics equal the averaged ones"
+
+
+def test_a_periodic_evaluation_sees_the_average_with_statistics_of_its_own(
+    synth_root, tmp_path, monkeypatch
+):
+    """TEST.EVAL_PERIOD before the last step evaluates a copy of the current average whose
+    BatchNorm statistics were re-estimated; the final evaluation evaluates the model, which then
+    holds the average."""
+    cfg = tiny_cfg(
+        "configs/synthetic/swin_source_only.yaml", "SOLVER.MAX_ITER", "4",
+        "SOLVER.WEIGHT_EMA.ENABLED", "True", "SOLVER.WEIGHT_EMA.DECAY", "0.9",
+        "SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "2", "TEST.EVAL_PERIOD", "2",
+        "DATASETS.TEST", "()", "OUTPUT_DIR", str(tmp_path),
+    )  # fmt: skip
+    torch.manual_seed(0)
+    trainer = I2VTrainer(cfg)
+    trainer.resume_or_load(resume=False)
+    seen = []
+
+    def spy(cls, cfg, model, evaluators=None):
+        average = trainer.weight_ema.module
+        bn = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+        bn_average = [m for m in average.modules() if isinstance(m, nn.BatchNorm2d)]
+        seen.append(
+            {
+                "iter": trainer.iter,
+                "live": model is trainer.model,
+                "weights_are_the_average": all(
+                    torch.equal(a, b) for a, b in zip(model.parameters(), average.parameters())
+                ),
+                "own_statistics": any(
+                    not torch.equal(a.running_mean, b.running_mean) for a, b in zip(bn, bn_average)
+                ),
+                "eval_mode": not model.training,
+            }
+        )
+        return {}
+
+    monkeypatch.setattr(I2VTrainer, "test", classmethod(spy))
+    trainer.train()
+    periodic, final = seen
+    assert periodic["iter"] == 1 and not periodic["live"]
+    assert periodic["weights_are_the_average"] and periodic["own_statistics"]
+    assert periodic["eval_mode"]
+    assert final["live"] and final["weights_are_the_average"]
