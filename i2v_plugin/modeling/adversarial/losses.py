@@ -290,10 +290,10 @@ class ClusteredAdversarialLoss(nn.Module):
         )
         return ClusterAssignment(maps, map_domains, clusters, pairs, map_samples)
 
-    def _map_domain_loss(self, maps: Tensor, map_domains: Tensor, pairs: PairBatch):
+    def _map_domain_loss(self, maps: Tensor, map_domains: Tensor):
         """The pair discriminator's own per-map term on every map of the step, detached (it
         trains the discriminator only), when it has one (``PairDiscriminator.map_domain_loss``);
-        else None. ``pairs`` only says whether any pair was drawn."""
+        else None."""
         supervise = getattr(self.pair_discriminator, "map_domain_loss", None)
         if supervise is None:
             return None
@@ -328,7 +328,7 @@ class ClusteredAdversarialLoss(nn.Module):
             loss = F.binary_cross_entropy_with_logits(logits.float(), targets, weight=weights)
             counts = pairs.counts
         stats = health_figures(logits, targets, loss, self.probe.fraction(), weights)
-        map_loss = self._map_domain_loss(maps, map_domains, pairs) if logits.numel() else None
+        map_loss = self._map_domain_loss(maps, map_domains) if logits.numel() else None
         if map_loss is not None:
             loss = loss + map_loss
         logits = logits.detach()
