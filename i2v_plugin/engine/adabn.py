@@ -74,6 +74,17 @@ def average_batch_statistics(frames_pass: nn.Module, batches, num_iter: int) -> 
         bn.momentum = momentum
 
 
+def average_across_processes(layers) -> None:
+    """Average the running statistics of the BatchNorm ``layers`` over all processes (a no-op in
+    one process), so that every process evaluates and saves the same statistics."""
+    if comm.get_world_size() <= 1:
+        return
+    for bn in layers:
+        for buffer in (bn.running_mean, bn.running_var):
+            torch.distributed.all_reduce(buffer)
+            buffer /= comm.get_world_size()
+
+
 class _LazyLoader:
     """An iterable that builds its loader on first use (the target frames are read only if the
     hook runs)."""
@@ -129,11 +140,7 @@ class AdaBNHook(PreciseBN):
             super().update_stats()
         else:
             average_batch_statistics(self._frames_pass, self._data_loader, self._num_iter)
-        if comm.get_world_size() > 1:
-            for bn in layers:
-                for buffer in (bn.running_mean, bn.running_var):
-                    torch.distributed.all_reduce(buffer)
-                    buffer /= comm.get_world_size()
+        average_across_processes(layers)
         shifts = [
             ((bn.running_mean - mean).abs() / (var + bn.eps).sqrt()).mean()
             for bn, (mean, var) in zip(layers, before)

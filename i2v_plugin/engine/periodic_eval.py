@@ -12,12 +12,10 @@ training network, the average and their statistics are not touched.
 import copy
 import logging
 
-import torch
-from detectron2.utils import comm
 from fvcore.nn.precise_bn import get_bn_modules
 from torch.optim.swa_utils import AveragedModel
 
-from .adabn import TargetFramesPass, average_batch_statistics
+from .adabn import TargetFramesPass, average_across_processes, average_batch_statistics
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +34,7 @@ def averaged_network_for_evaluation(average: AveragedModel, build_loader, num_it
     network = copy.deepcopy(average.module)
     frames = TargetFramesPass(network).train()
     average_batch_statistics(frames, build_loader(), num_iter)
-    if comm.get_world_size() > 1:
-        for bn in get_bn_modules(frames):
-            for buffer in (bn.running_mean, bn.running_var):
-                torch.distributed.all_reduce(buffer)
-                buffer /= comm.get_world_size()
+    average_across_processes(get_bn_modules(frames))
     logger.info(
         "Periodic evaluation: the weight average of %d steps, BatchNorm statistics over %d "
         "batches.",
