@@ -59,11 +59,31 @@ def _gap(g) -> str:
     return _estimate(g.share, g.low, g.high, lambda x: f"{100 * x:.1f}%")
 
 
-def _by_split(runs: list[dict]) -> dict[str, dict[str, dict[int, float]]]:
+# The eval splits in the order the page reports them: the target splits first (the calibrated
+# videos, then the sealed artefacts, the two factor splits and version 3's strength), the source
+# domain last; any other split after them, by name.
+SPLIT_ORDER = (
+    "i2v_synth_videos_val",
+    "i2v_synth_videos_sealed_val",
+    "i2v_synth_videos_style_val",
+    "i2v_synth_videos_geometry_val",
+    "i2v_synth_videos_severe_val",
+    "i2v_synth_images_val",
+)
+
+
+def split_key(split: str) -> tuple[int, str]:
+    """Sort key of an eval split: its place in ``SPLIT_ORDER``, then its name."""
+    return (SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split)
+
+
+def by_split(runs: list[dict]) -> dict[str, dict[str, dict[int, float]]]:
+    """split -> name -> seed -> mIoU over ``runs`` (identical controls resolved), the splits in
+    ``split_key`` order."""
     out: dict[str, dict[str, dict[int, float]]] = {}
     for (name, split), values in seed_values(runs).items():
         out.setdefault(split, {})[name] = values
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items(), key=lambda item: split_key(item[0])))
 
 
 def _notes(runs: list[dict], split: str) -> dict[str, str]:
@@ -145,7 +165,7 @@ def render_report(runs: list[dict], manifest: Manifest, names) -> str:
     """A plain-text summary for the console: per eval split, the comparisons of the rows in
     ``names`` (difference, 95% interval, MDE, verdict)."""
     parts = []
-    for split, values in _by_split(runs).items():
+    for split, values in by_split(runs).items():
         lines = [
             f"  {c.row} vs {c.against} ({c.kind}, n = {c.difference.n}): "
             f"{_difference(c.difference)}, MDE {_mde(c.difference)}, gain {c.difference.verdict}"
@@ -160,7 +180,7 @@ def render_report(runs: list[dict], manifest: Manifest, names) -> str:
 def render_results(runs: list[dict], manifest: Manifest) -> str:
     """The "results" region: the legend, each eval split's rows and comparisons, commands."""
     parts = [LEGEND]
-    parts += [render_split(runs, manifest, s, v) for s, v in _by_split(runs).items()]
+    parts += [render_split(runs, manifest, s, v) for s, v in by_split(runs).items()]
     parts.append(render_commands(runs))
     return "\n\n".join(parts)
 
@@ -205,7 +225,7 @@ def render_paper_table(runs: list[dict], manifest: Manifest, number: int) -> str
     table = manifest.tables[number]
     names = {r.synthetic for r in table.rows if r.synthetic}
     names |= {n + CONTROL_SUFFIX for n in names}
-    splits = {s: v for s, v in _by_split(runs).items() if names & set(v)}
+    splits = {s: v for s, v in by_split(runs).items() if names & set(v)}
     splits = splits or {"no synthetic run recorded yet": {}}
     head = " | ".join(table.columns)
     parts = [

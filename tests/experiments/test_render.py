@@ -131,3 +131,44 @@ def test_tuning_region_lists_grid_points(tmp_path, manifest):
     text = doc.read_text()
     assert "<!-- tuning:begin -->" in text
     assert "| x@MU=0.1 | `c/x.yaml` | videos | 13.44 ± 0.00 | 0 | 0: global |" in text
+
+
+def test_gap_figure_leaves_out_the_ends_controls_and_splits_without_a_gap(manifest, tmp_path):
+    """gap_series: rows other than a family's two ends, on the splits where the upper bound is
+    above source-only, with the tables' shares; update_doc writes the PNG beside the doc."""
+    from PIL import Image
+
+    from i2v_plugin.experiments.compare import gap_share
+    from i2v_plugin.experiments.figure import FIGURE_NAME, gap_series
+
+    runs = (
+        series("so", [10.0, 11.0, 12.0])
+        + series("orc", [20.0, 22.0, 21.0])
+        + series("x", [15.0, 16.0, 17.5])
+        + series("x_mu0", [10.5, 11.0, 12.5])
+        + series("so", [80.0, 81.0, 82.0], split="images")
+        + series("orc", [70.0, 71.0, 72.0], split="images")
+        + series("x", [79.0, 80.0, 81.0], split="images")
+    )
+    shares = gap_series(runs, manifest)
+    assert list(shares) == ["videos"]
+    assert list(shares["videos"]) == ["x"]
+    rows = {"so": [10.0, 11.0, 12.0], "orc": [20.0, 22.0, 21.0], "x": [15.0, 16.0, 17.5]}
+    values = {name: dict(enumerate(vs)) for name, vs in rows.items()}
+    assert shares["videos"]["x"] == gap_share(manifest, "x", values)
+    assert 0.4 < shares["videos"]["x"].share < 0.6
+
+    doc = tmp_path / "docs" / "RESULTS.md"
+    doc.parent.mkdir()
+    update_doc(str(doc), runs, manifest)
+    with Image.open(doc.parent / FIGURE_NAME) as image:
+        assert image.format == "PNG" and image.width > 400 and image.height > 100
+
+
+def test_no_gap_figure_without_a_share(manifest, tmp_path):
+    """Only source-only records: no share anywhere, so no figure is written."""
+    from i2v_plugin.experiments.figure import FIGURE_NAME
+
+    doc = tmp_path / "RESULTS.md"
+    update_doc(str(doc), series("so", [10.0, 11.0]), manifest)
+    assert doc.exists() and not (tmp_path / FIGURE_NAME).exists()
