@@ -6,6 +6,7 @@ import os
 
 from .figure import FIGURE_NAME, write_gap_figure
 from .manifest import Manifest
+from .overview import render_overview
 from .render import render_paper_table, render_results, render_tuning
 
 
@@ -26,13 +27,15 @@ def replace_region(text: str, region: str, body: str, append: bool) -> str:
 
 def update_doc(doc_path: str, runs: list[dict], manifest: Manifest, region="results") -> None:
     """Rewrite ``region`` ("results" or "tuning") of ``doc_path`` (appended if absent); with
-    "results", also every "table<N>" region the doc already has, and the figure of the gap
-    closed (``figure.FIGURE_NAME`` beside the doc) when any row has a share."""
+    "results", also the "overview" region and every "table<N>" region the doc already has, and
+    the figure of the gap closed (``figure.FIGURE_NAME`` beside the doc) when any row has a
+    share."""
     text = open(doc_path).read() if os.path.exists(doc_path) else "# Results\n"
     if region == "tuning":
         text = replace_region(text, "tuning", render_tuning(runs), append=True)
     else:
         text = replace_region(text, "results", render_results(runs, manifest), append=True)
+        text = replace_region(text, "overview", render_overview(runs, manifest), append=False)
         for number in manifest.tables:
             body = render_paper_table(runs, manifest, number)
             text = replace_region(text, f"table{number}", body, append=False)

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from .compare import gap_share, row_order
 from .controls import CONTROL_SUFFIX
 from .manifest import Manifest
-from .render import by_split
+from .render import by_split, split_label
 from .statistics import GapShare
 
 FIGURE_NAME = os.path.join("figures", "gap_closed.png")
@@ -37,12 +37,6 @@ def gap_series(runs: list[dict], manifest: Manifest) -> dict[str, dict[str, GapS
         if shares:
             out[split] = shares
     return out
-
-
-def _label(split: str) -> str:
-    """``i2v_synth_videos_sealed_val`` -> ``sealed-val`` (``videos-val`` for the plain split)."""
-    short = split.removeprefix("i2v_synth_").removeprefix("videos_") or split
-    return short.replace("_", "-") if short != "val" else "videos-val"
 
 
 def _x_range(series: dict[str, dict[str, GapShare]]) -> tuple[float, float]:
@@ -76,7 +70,7 @@ def plot_gap_closed(series: dict[str, dict[str, GapShare]], path: str) -> None:
             xs.append(100 * g.share)
             lows.append(0.0 if g.low is None else 100 * (g.share - g.low))
             highs.append(0.0 if g.high is None else 100 * (g.high - g.share))
-        ax.barh(ys, xs, height=height, color=COLOURS[k % len(COLOURS)], label=_label(split))
+        ax.barh(ys, xs, height=height, color=COLOURS[k % len(COLOURS)], label=split_label(split))
         ax.errorbar(xs, ys, xerr=[lows, highs], fmt="none", ecolor="black", capsize=2, lw=0.8)
     for x in (0, 100):
         ax.axvline(x, color="grey", linestyle="--", linewidth=0.8)

@@ -77,6 +77,15 @@ def split_key(split: str) -> tuple[int, str]:
     return (SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split)
 
 
+def split_label(split: str) -> str:
+    """``i2v_synth_videos_sealed_val`` -> ``sealed-val``; ``i2v_synth_videos_val`` ->
+    ``videos-val``; ``i2v_synth_images_val`` -> ``images-val``."""
+    short = split.removeprefix("i2v_synth_")
+    if short != "videos_val":
+        short = short.removeprefix("videos_")
+    return short.replace("_", "-")
+
+
 def by_split(runs: list[dict]) -> dict[str, dict[str, dict[int, float]]]:
     """split -> name -> seed -> mIoU over ``runs`` (identical controls resolved), the splits in
     ``split_key`` order."""

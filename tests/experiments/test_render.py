@@ -172,3 +172,29 @@ def test_no_gap_figure_without_a_share(manifest, tmp_path):
     doc = tmp_path / "RESULTS.md"
     update_doc(str(doc), series("so", [10.0, 11.0]), manifest)
     assert doc.exists() and not (tmp_path / FIGURE_NAME).exists()
+
+
+def test_overview_sets_every_row_against_source_only(manifest):
+    """One line per row but the source-only one; intervals that exclude 0 in bold whatever
+    their sign; gap shares on the two target splits only where the split exists."""
+    from i2v_plugin.experiments.overview import render_overview
+
+    split = "i2v_synth_videos_val"
+    runs = (
+        series("so", [10.0, 11.0, 12.0], split)
+        + series("orc", [20.0, 22.0, 21.0], split)
+        + series("x", [12.0, 13.1, 13.9], split)
+        + series("y", [9.0, 10.2, 10.8], split)
+        + series("so", [80.0, 81.0, 82.0], "i2v_synth_images_val")
+        + series("x", [80.5, 80.6, 82.4], "i2v_synth_images_val")
+    )
+    text = render_overview(runs, manifest)
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == ("| row | n | videos-val Δ | images-val Δ | gap closed, videos-val |")
+    rows = {line.split(" | ")[0][2:]: line for line in lines[2:]}
+    assert set(rows) == {"x", "y", "orc"}
+    assert "**+2.00 [" in rows["x"]  # 2.0, 2.1, 1.9: the interval excludes 0
+    assert "**-1.00 [" in rows["y"]  # a loss is bold too
+    assert "+0.17 [" in rows["x"] and "**+0.17" not in rows["x"]  # images: contains 0
+    assert rows["orc"].endswith("| 100% [100, 100] |")
+    assert rows["y"].split(" | ")[3] == "–"  # no images-val record for y
