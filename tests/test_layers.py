@@ -19,7 +19,7 @@ LAYERS = (
     ("synth", "evaluation", "inference"),
     ("visualization",),
     ("engine",),
-    ("experiments",),
+    ("experiments", "diagnostics"),
 )
 LAYER_OF = {part: depth for depth, parts in enumerate(LAYERS) for part in parts}
 
