@@ -53,7 +53,8 @@ def feature_spread(cfg, weights: str | None, dataset: str, num: int) -> dict[str
         stage name -> (map shape (N, C, h, w), ``spread_ratio``), in depth order; the model
         in evaluation mode (BatchNorm running statistics), as at test time.
     """
-    predictor = FramePredictor(cfg, _local_weights(weights))
+    path = cfg.MODEL.WEIGHTS if weights is None else weights
+    predictor = FramePredictor(cfg, _local_weights(path))
     model = predictor.model
     inputs = [
         predictor.preprocess(read_rgb_image(d["file_name"])) for d in pick_samples(dataset, num)
