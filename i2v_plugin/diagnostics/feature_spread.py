@@ -8,9 +8,7 @@ standard deviation, divided by the root mean square over features of the across-
 """
 
 import torch
-from detectron2.utils.file_io import PathManager
 
-from ..engine.pretrained import PREFIX
 from ..inference.frame_predictor import FramePredictor
 from ..inference.sources import read_rgb_image
 from ..visualization.grid import pick_samples
@@ -32,14 +30,6 @@ def spread_ratio(features: torch.Tensor) -> float:
     return float(sd / rms_mean)
 
 
-def _local_weights(weights: str | None) -> str | None:
-    """``i2v-pretrained://<family>`` -> its cached file (trained first if missing); other values
-    as given."""
-    if weights and weights.startswith(PREFIX):
-        return PathManager.get_local_path(weights)
-    return weights
-
-
 @torch.no_grad()
 def feature_spread(cfg, weights: str | None, dataset: str, num: int) -> dict[str, tuple]:
     """The spread of every backbone stage over ``num`` frames of a labeled split.
@@ -53,8 +43,7 @@ def feature_spread(cfg, weights: str | None, dataset: str, num: int) -> dict[str
         stage name -> (map shape (N, C, h, w), ``spread_ratio``), in depth order; the model
         in evaluation mode (BatchNorm running statistics), as at test time.
     """
-    path = cfg.MODEL.WEIGHTS if weights is None else weights
-    predictor = FramePredictor(cfg, _local_weights(path))
+    predictor = FramePredictor(cfg, weights)
     model = predictor.model
     inputs = [
         predictor.preprocess(read_rgb_image(d["file_name"])) for d in pick_samples(dataset, num)

@@ -7,6 +7,7 @@ import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
 from detectron2.modeling import build_model
+from detectron2.utils.file_io import PathManager
 
 from ..data.mapper import build_augmentations
 from ..modeling.class_map import class_map
@@ -20,7 +21,8 @@ def load_model(cfg, weights: str | None = None) -> tuple[torch.nn.Module, dict]:
 
     Args:
         cfg: a config from ``build_cfg``.
-        weights: checkpoint path; None uses ``cfg.MODEL.WEIGHTS``; "" keeps the random init.
+        weights: checkpoint path or a URL Detectron2's PathManager resolves (e.g.
+            ``i2v-pretrained://swin``); None uses ``cfg.MODEL.WEIGHTS``; "" keeps the random init.
     Returns:
         (model in training mode, the checkpoint's other entries, e.g. "iteration"; {} if none).
     Raises:
@@ -30,6 +32,8 @@ def load_model(cfg, weights: str | None = None) -> tuple[torch.nn.Module, dict]:
     path = cfg.MODEL.WEIGHTS if weights is None else weights
     if not path:
         return model, {}
+    # Registered URLs (e.g. i2v-pretrained://<family>) become their local file, as in training.
+    path = PathManager.get_local_path(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Checkpoint not found: {path}")
     # Extra keys (e.g. a trained adversarial branch) are ignored with a logged warning.
@@ -47,7 +51,8 @@ class FramePredictor:
         """
         Args:
             cfg: a config from ``build_cfg``.
-            weights: checkpoint path; None uses ``cfg.MODEL.WEIGHTS``; "" keeps the random init.
+            weights: checkpoint path or PathManager URL (``load_model``); None uses
+                ``cfg.MODEL.WEIGHTS``; "" keeps the random init.
         Raises:
             FileNotFoundError naming a checkpoint that does not exist; ValueError if the model
             has more classes than a palette PNG can hold.
