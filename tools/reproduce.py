@@ -5,7 +5,8 @@ mIoU of every run in docs/results.json and regenerate the tables of docs/RESULTS
   python tools/reproduce.py --suite swin --controls --jobs 2
       the suite's rows, seeds 0-4, and for every row with an adversarial loss its control
       "<row>_mu0" (MODEL.I2V.GRL.MU 0); a control that is the same run as its reference (mu 0,
-      UNLABELED_BN batch, no other objective on unlabeled data) is recorded, not trained
+      UNLABELED_BN batch, or update with the statistics re-estimated after training, no other
+      objective on unlabeled data) is recorded, not trained
   python tools/reproduce.py --table 2 --controls --jobs 2    # the synthetic rows of paper table 2
   python tools/reproduce.py --run my_k5=configs/synthetic/swin_clustered.yaml \
       --opts MODEL.I2V.CLUSTER.NUM_CLUSTERS 5             # any named run with overrides
@@ -152,8 +153,8 @@ def main(argv=None):
     for spec, seed in identical:
         print(
             f"[reproduce] {spec.name} seed {seed}: the same run as {spec.identical_to} "
-            "(mu 0, UNLABELED_BN batch, no other objective on unlabeled data): recorded as "
-            "such, not trained"
+            "(mu 0, batch statistics in the evaluated network, no other objective on unlabeled "
+            "data): recorded as such, not trained"
         )
     print(
         f"[reproduce] {len(train)} runs to train: " + ", ".join(f"{s.name}/{k}" for s, k in train)

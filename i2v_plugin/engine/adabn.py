@@ -32,6 +32,27 @@ from torch.nn.parallel import DistributedDataParallel
 logger = logging.getLogger(__name__)
 
 
+def final_statistics_reestimated(cfg) -> bool:
+    """Whether the BatchNorm running statistics of the evaluated network are re-estimated from
+    scratch after the last step: by ``TEST.ADABN`` (on target frames) or by the weight average's
+    pass over the labeled data (``SOLVER.WEIGHT_EMA`` with ``PRECISE_BN_ITERS`` > 0).
+
+    Then the statistics accumulated during training never reach ``model_final.pth`` or an
+    evaluation (periodic evaluations of the average re-estimate their own), and training itself
+    never reads them (train-mode BatchNorm normalises with batch statistics). So
+    ``MODEL.I2V.UNLABELED_BN "update"`` trains and evaluates the same network as ``"batch"``.
+
+    Args:
+        cfg: a merged config.
+    Returns:
+        True when the running statistics are replaced before the final checkpoint.
+    """
+    if cfg.TEST.ADABN.ENABLED:
+        return True
+    ema = cfg.SOLVER.WEIGHT_EMA
+    return bool(ema.ENABLED) and int(ema.PRECISE_BN_ITERS) > 0
+
+
 class TargetFramesPass(nn.Module):
     """Backbone and head of an ``I2VSemanticSegmentor`` as one module whose forward takes a
     batch of mapper outputs (labels not needed) and returns per-frame logits."""

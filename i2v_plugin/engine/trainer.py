@@ -26,7 +26,7 @@ from ..data.label_io import load_label_for_evaluator
 from ..data.loader import TrainStream, build_unlabeled_stream, load_dataset_dicts
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
 from ..modeling.objectives import has_discriminators, required_inputs
-from .adabn import AdaBNHook
+from .adabn import AdaBNHook, final_statistics_reestimated
 from .amp import I2VAMPTrainer
 from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
@@ -34,6 +34,8 @@ from .grad_clip import GroupClipHook
 from .hooks import StepSeedHook
 from .periodic_eval import averaged_network_for_evaluation
 from .weight_ema import WeightEMAHook, build_weight_ema
+
+logger = logging.getLogger(__name__)
 
 
 class I2VTrainer(DefaultTrainer):
@@ -62,6 +64,12 @@ class I2VTrainer(DefaultTrainer):
             self._trainer = SimpleTrainer(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        if cfg.MODEL.I2V.UNLABELED_BN == "update" and final_statistics_reestimated(cfg):
+            logger.warning(
+                "MODEL.I2V.UNLABELED_BN 'update' has no effect here: the running statistics are "
+                "re-estimated after training (SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS or TEST.ADABN), "
+                "so this run trains and evaluates the same network as with 'batch'"
+            )
         self.weight_ema = None
         if cfg.SOLVER.WEIGHT_EMA.ENABLED:
             # Built before resume_or_load, so that --resume restores the average too.

@@ -5,7 +5,10 @@ reversed gradient reaches the encoder. When, besides, the unlabeled pass keeps i
 statistics (``UNLABELED_BN batch``), no other objective reads the unlabeled data and everything
 else (labeled data, model, schedule) equals the reference's config, the unlabeled data reaches
 only the discriminators, so the control trains the same network as the reference: it is recorded
-as ``identical_to`` the reference instead of being trained.
+as ``identical_to`` the reference instead of being trained. ``UNLABELED_BN update`` counts as
+``batch`` where the running statistics are re-estimated after training
+(``engine.adabn.final_statistics_reestimated``): the statistics the videos moved never reach
+the evaluated network.
 
 ``objectives`` reads which objectives a config trains from the objectives' own declarations
 (``modeling/objectives``): one that owns discriminators is "adversarial"; any other that reads
@@ -14,6 +17,7 @@ unlabeled data rules the shortcut out.
 
 import copy
 
+from ..engine.adabn import final_statistics_reestimated
 from ..modeling.objectives import enabled_objective_classes
 
 CONTROL_SUFFIX = "_mu0"
@@ -74,10 +78,20 @@ def _plain(node):
     return node
 
 
+def effective_unlabeled_bn(cfg) -> str:
+    """``MODEL.I2V.UNLABELED_BN`` as far as the evaluated network can tell: "update" is "batch"
+    where the running statistics are re-estimated after training, else the mode as set."""
+    mode = cfg.MODEL.I2V.UNLABELED_BN
+    if mode == "update" and final_statistics_reestimated(cfg):
+        return "batch"
+    return mode
+
+
 def identical_to_reference(control_cfg, reference_cfg) -> bool:
     """Whether the control's training is the reference's: no reversed gradient (mu 0, and a
-    sigmoid ramp starting at 0), ``UNLABELED_BN batch``, no objective but the adversarial one
-    reading unlabeled data, and equal configs outside ``DISCRIMINATOR_ONLY_KEYS``.
+    sigmoid ramp starting at 0), ``UNLABELED_BN batch`` (or ``update`` with the statistics
+    re-estimated after training: ``effective_unlabeled_bn``), no objective but the adversarial
+    one reading unlabeled data, and equal configs outside ``DISCRIMINATOR_ONLY_KEYS``.
 
     Args:
         control_cfg: the control's merged config.
@@ -88,10 +102,12 @@ def identical_to_reference(control_cfg, reference_cfg) -> bool:
     grl = control_cfg.MODEL.I2V.GRL
     if float(grl.MU) != 0.0 or (grl.SCHEDULE != "constant" and float(grl.LOW) != 0.0):
         return False
-    if control_cfg.MODEL.I2V.UNLABELED_BN != "batch":
+    if effective_unlabeled_bn(control_cfg) != "batch":
         return False
     if objectives(control_cfg) - {"adversarial"}:
         return False
     control = _without(_plain(control_cfg), DISCRIMINATOR_ONLY_KEYS)
     reference = _without(_plain(reference_cfg), DISCRIMINATOR_ONLY_KEYS)
+    control["MODEL"]["I2V"]["UNLABELED_BN"] = effective_unlabeled_bn(control_cfg)
+    reference["MODEL"]["I2V"]["UNLABELED_BN"] = effective_unlabeled_bn(reference_cfg)
     return control == reference

@@ -4,6 +4,8 @@ crops and dropout, and every optional module draws from its own stream. So an ad
 source-only, which is what lets ``tools/reproduce.py`` record such controls as
 ``identical_to`` source-only instead of training them (``experiments/controls.py``)."""
 
+import logging
+
 import pytest
 import torch
 
@@ -51,3 +53,37 @@ def test_the_reversed_gradient_is_what_changes_the_network(source_only, tmp_path
     weights = segmentation_weights("swin_spatial.yaml", tmp_path, "MODEL.I2V.GRL.MU", "1.0")
     encoder = "backbone.swin.patch_embed.proj.weight"
     assert not torch.equal(weights[encoder], source_only[encoder])
+
+
+BN_STATISTICS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def deeplab_global_mu0(tmp_path, bn_mode, *opts):
+    return segmentation_weights(
+        "deeplab_global_davis.yaml", tmp_path / bn_mode, "MODEL.I2V.GRL.MU", "0.0",
+        "MODEL.I2V.UNLABELED_BN", bn_mode, *opts,
+    )  # fmt: skip
+
+
+def test_update_statistics_re_estimated_after_training_leave_source_only(
+    synth_root, tmp_path, caplog
+):
+    """The recipe re-estimates the weight average's statistics on labeled data, so the videos'
+    share of the running statistics under ``UNLABELED_BN update`` never reaches the network
+    (``controls.effective_unlabeled_bn``); the trainer says so."""
+    source = segmentation_weights("deeplab_source_only.yaml", tmp_path / "source_only")
+    with caplog.at_level(logging.WARNING, logger="i2v_plugin.engine.trainer"):
+        update = deeplab_global_mu0(tmp_path, "update")
+    assert [k for k in update if not torch.equal(update[k], source[k])] == []
+    assert "UNLABELED_BN 'update' has no effect here" in caplog.text
+
+
+def test_kept_update_statistics_see_the_videos_and_nothing_else_changes(synth_root, tmp_path):
+    """Without the re-estimation the two modes differ in the running statistics only: training
+    never reads them."""
+    keep = ("SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "0")
+    batch = deeplab_global_mu0(tmp_path, "batch", *keep)
+    update = deeplab_global_mu0(tmp_path, "update", *keep)
+    differ = {k for k in update if not torch.equal(update[k], batch[k])}
+    assert any(k.endswith("running_mean") for k in differ)
+    assert {k for k in differ if not k.endswith(BN_STATISTICS)} == set()

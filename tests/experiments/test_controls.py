@@ -8,6 +8,7 @@ import pytest
 from i2v_plugin.engine.setup import build_cfg
 from i2v_plugin.experiments.controls import (
     CONTROL_OVERRIDES,
+    effective_unlabeled_bn,
     identical_to_reference,
     objectives,
 )
@@ -49,6 +50,25 @@ def test_a_mu0_control_with_batch_statistics_is_its_reference(row, reference):
     assert identical_to_reference(control(row), cfg(reference))
 
 
+@pytest.mark.parametrize(
+    "opts",
+    [
+        (),  # the weight average's statistics are re-estimated on labeled data (the recipe)
+        ("SOLVER.WEIGHT_EMA.ENABLED", "False", "TEST.ADABN.ENABLED", "True"),  # AdaBN's
+    ],
+)
+def test_update_statistics_re_estimated_after_training_are_batch_statistics(opts):
+    row = control("deeplab_global_davis", "MODEL.I2V.UNLABELED_BN", "update", *opts)
+    assert effective_unlabeled_bn(row) == "batch"
+    assert identical_to_reference(row, cfg("deeplab_source_only", *opts))
+
+
+def test_frozen_statistics_are_never_batch_statistics():
+    row = control("deeplab_global_davis", "MODEL.I2V.UNLABELED_BN", "frozen")
+    assert effective_unlabeled_bn(row) == "frozen"
+    assert not identical_to_reference(row, cfg("deeplab_source_only"))
+
+
 def test_the_same_extra_overrides_on_both_keep_the_identity():
     half = ("SOLVER.MAX_ITER", "1500")
     row = control("deeplab_global_davis", *half)
@@ -62,8 +82,17 @@ def test_the_same_extra_overrides_on_both_keep_the_identity():
         # The reversed gradient is on.
         ("swin_spatial", "swin_source_only", ("MODEL.I2V.GRL.MU", "0.5")),
         ("swin_spatial", "swin_source_only", ("MODEL.I2V.GRL.LOW", "0.1")),
-        # The running statistics see the unlabeled data.
-        ("deeplab_global_davis", "deeplab_source_only", ("MODEL.I2V.UNLABELED_BN", "update")),
+        # The running statistics see the unlabeled data, and the evaluated network keeps them.
+        (
+            "deeplab_global_davis",
+            "deeplab_source_only",
+            ("MODEL.I2V.UNLABELED_BN", "update", "SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "0"),
+        ),
+        (
+            "deeplab_global_davis",
+            "deeplab_source_only",
+            ("MODEL.I2V.UNLABELED_BN", "update", "SOLVER.WEIGHT_EMA.ENABLED", "False"),
+        ),
         # Another objective reads the unlabeled data.
         ("swin_clustered_self_training", "swin_self_training_temporal", ()),
         ("swin_clustered", "swin_source_only", ("MODEL.I2V.ENTROPY.ENABLED", "True")),
