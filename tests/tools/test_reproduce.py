@@ -22,8 +22,8 @@ def suite(name):
     return plan.select(MANIFEST, suite=name)
 
 
-def controls(runs):
-    return plan.with_controls(runs, MANIFEST, plan.config_builder(REPO_ROOT))
+def controls(runs, extra=()):
+    return plan.with_controls(runs, MANIFEST, plan.config_builder(REPO_ROOT), extra)
 
 
 def test_controls_are_added_for_adversarial_rows_only():
@@ -38,7 +38,10 @@ def test_controls_are_added_for_adversarial_rows_only():
     assert deeplab["deeplab_global_bn_update_mu0"].opts == (
         "SOLVER.MAX_ITER", "1000", "MODEL.I2V.UNLABELED_BN", "update", "MODEL.I2V.GRL.MU", "0.0"
     )  # fmt: skip
-    assert deeplab["deeplab_global_bn_update_mu0"].identical_to is None
+    # Its running statistics see the videos, but the recipe re-estimates them after training.
+    assert deeplab["deeplab_global_bn_update_mu0"].identical_to == "deeplab_source_only"
+    kept = controls(suite("deeplab"), ("SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "0"))
+    assert kept["deeplab_global_bn_update_mu0"].identical_to is None
     assert deeplab["deeplab_global_mu0"].identical_to == "deeplab_source_only"
     assert deeplab["deeplab_global_mu0"].reference_opts == ("SOLVER.MAX_ITER", "1000")
 
@@ -78,9 +81,17 @@ def test_dry_run_of_table_3_plans_its_five_rows_on_the_default_seeds(reproduce, 
 
 def test_dry_run_of_a_suite_with_controls(reproduce, capsys, tmp_path):
     out = dry_run(reproduce, capsys, tmp_path, "--suite", "deeplab", "--controls", "--seeds", "0")
-    assert "5 runs to train: deeplab_source_only/0, deeplab_global/0, " in out
-    assert "deeplab_global_bn_update_mu0/0" in out  # its BatchNorm sees the videos: trained
+    assert "4 runs to train: deeplab_source_only/0, deeplab_global/0, " in out
+    # Its BatchNorm sees the videos, and the weight average's statistics are re-estimated.
+    assert "deeplab_global_bn_update_mu0 seed 0: the same run as deeplab_source_only" in out
     assert "deeplab_global_mu0 seed 0: the same run as deeplab_source_only" in out
+    reproduce.main(
+        ["--suite", "deeplab", "--controls", "--seeds", "0", "--dry-run",
+         "--results", str(tmp_path / "results.json"),
+         "--opts", "SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS", "0"]
+    )  # fmt: skip
+    kept = capsys.readouterr().out
+    assert "deeplab_global_bn_update_mu0/0" in kept  # its statistics are kept: trained
 
 
 def test_table_6_has_no_k19_row_and_unknown_only_names_fail(reproduce, capsys, tmp_path):
