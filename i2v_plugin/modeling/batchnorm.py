@@ -15,6 +15,9 @@ AdaBN effect). ``UNLABELED_BN_MODES`` makes this explicit:
   and the running statistics are put back afterwards, so they only ever see the labeled data.
   Stable, and an adversarial gain still cannot be an AdaBN effect.
 - "update": train mode, the running statistics see both domains (the first implementation).
+  Training never reads running statistics, so where they are re-estimated after training (the
+  weight average's ``PRECISE_BN_ITERS``, ``TEST.ADABN``) this is "batch" bit for bit
+  (``engine/adabn.py: final_statistics_reestimated``).
 """
 
 import contextlib
