@@ -11,6 +11,8 @@ PYTHON ?= python3.10
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Free space a new virtualenv needs (GiB): the CUDA build of torch from PyPI, unpacked.
+VENV_NEED_GIB ?= 8
 export DETECTRON2_DATASETS ?= $(CURDIR)/datasets
 DEMO_CONFIG ?= configs/synthetic/swin_clustered.yaml
 DEMO_OUTPUT ?= output/demo
@@ -24,7 +26,8 @@ AMP_OPTS_fp16 := SOLVER.AMP.ENABLED True SOLVER.AMP.PRECISION float16
 AMP_OPTS := $(if $(AMP),$(or $(AMP_OPTS_$(AMP)),$(error AMP must be bf16 or fp16, got '$(AMP)')))
 
 # pip prints one warning per package for index folders that lack it; drop those lines only.
-PIP := $(VPY) -m pip install --quiet
+# No wheel cache: it would hold a second copy of the several-GiB CUDA wheels.
+PIP := $(VPY) -m pip install --quiet --no-cache-dir
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -37,7 +40,8 @@ $(STAMP): requirements.txt requirements-dev.txt setup.py
 	@py=$$(scripts/find_python.sh "$(PYTHON)") || exit 1; \
 	if [ -x "$(VPY)" ] && ! "$(VPY)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 		echo "Removing $(VENV): not Python 3.10"; rm -rf "$(VENV)"; fi; \
-	if [ ! -x "$(VPY)" ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv "$(VENV)" || exit 1; fi
+	if [ ! -x "$(VPY)" ]; then scripts/check_disk.sh "$(dir $(VENV))" $(VENV_NEED_GIB) || exit 1; \
+		echo "Creating $(VENV) with $$py"; "$$py" -m venv "$(VENV)" || exit 1; fi
 	$(PIP) --upgrade "pip<26" 2>&1 | $(QUIET_PIP)
 	$(PIP) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	$(PIP) --no-deps --no-build-isolation -e . 2>&1 | $(QUIET_PIP)
