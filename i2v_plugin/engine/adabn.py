@@ -53,6 +53,22 @@ def final_statistics_reestimated(cfg) -> bool:
     return bool(ema.ENABLED) and int(ema.PRECISE_BN_ITERS) > 0
 
 
+def effective_unlabeled_bn(cfg) -> str:
+    """``MODEL.I2V.UNLABELED_BN`` as far as the evaluated network can tell: "update" is "batch"
+    where the running statistics are re-estimated after training
+    (``final_statistics_reestimated``), else the mode as set.
+
+    Args:
+        cfg: a merged config.
+    Returns:
+        "batch", "frozen" or "update".
+    """
+    mode = cfg.MODEL.I2V.UNLABELED_BN
+    if mode == "update" and final_statistics_reestimated(cfg):
+        return "batch"
+    return mode
+
+
 class TargetFramesPass(nn.Module):
     """Backbone and head of an ``I2VSemanticSegmentor`` as one module whose forward takes a
     batch of mapper outputs (labels not needed) and returns per-frame logits."""

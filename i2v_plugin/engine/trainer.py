@@ -26,7 +26,7 @@ from ..data.label_io import load_label_for_evaluator
 from ..data.loader import TrainStream, build_unlabeled_stream, load_dataset_dicts
 from ..evaluation import ForegroundBackgroundEvaluator, VideoSemSegEvaluator
 from ..modeling.objectives import has_discriminators, required_inputs
-from .adabn import AdaBNHook, final_statistics_reestimated
+from .adabn import AdaBNHook, effective_unlabeled_bn
 from .amp import I2VAMPTrainer
 from .checkpoint import AtomicCheckpointer
 from .discriminator_health import DiscriminatorHealthHook
@@ -64,7 +64,7 @@ class I2VTrainer(DefaultTrainer):
             self._trainer = SimpleTrainer(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
-        if cfg.MODEL.I2V.UNLABELED_BN == "update" and final_statistics_reestimated(cfg):
+        if effective_unlabeled_bn(cfg) != cfg.MODEL.I2V.UNLABELED_BN:
             logger.warning(
                 "MODEL.I2V.UNLABELED_BN 'update' has no effect here: the running statistics are "
                 "re-estimated after training (SOLVER.WEIGHT_EMA.PRECISE_BN_ITERS or TEST.ADABN), "

@@ -7,7 +7,7 @@ else (labeled data, model, schedule) equals the reference's config, the unlabele
 only the discriminators, so the control trains the same network as the reference: it is recorded
 as ``identical_to`` the reference instead of being trained. ``UNLABELED_BN update`` counts as
 ``batch`` where the running statistics are re-estimated after training
-(``engine.adabn.final_statistics_reestimated``): the statistics the videos moved never reach
+(``engine.adabn.effective_unlabeled_bn``): the statistics the videos moved never reach
 the evaluated network.
 
 ``objectives`` reads which objectives a config trains from the objectives' own declarations
@@ -17,7 +17,7 @@ unlabeled data rules the shortcut out.
 
 import copy
 
-from ..engine.adabn import final_statistics_reestimated
+from ..engine.adabn import effective_unlabeled_bn
 from ..modeling.objectives import enabled_objective_classes
 
 CONTROL_SUFFIX = "_mu0"
@@ -76,15 +76,6 @@ def _plain(node):
     if isinstance(node, (list, tuple)):
         return [_plain(v) for v in node]
     return node
-
-
-def effective_unlabeled_bn(cfg) -> str:
-    """``MODEL.I2V.UNLABELED_BN`` as far as the evaluated network can tell: "update" is "batch"
-    where the running statistics are re-estimated after training, else the mode as set."""
-    mode = cfg.MODEL.I2V.UNLABELED_BN
-    if mode == "update" and final_statistics_reestimated(cfg):
-        return "batch"
-    return mode
 
 
 def identical_to_reference(control_cfg, reference_cfg) -> bool:
