@@ -53,6 +53,10 @@ def test_every_row_config_loads_and_turns_on_its_method():
     assert temporal.MODEL.I2V.SELF_TRAINING.TEMPORAL.ENABLED
     assert temporal.INPUT.UNLABELED_PAIR_DISTANCE > 0
     assert cfgs["clustered_self_training"].MODEL.I2V.CLUSTER.ENABLED
+    # The combined rows take the clustered row's tuned mu, not the configuration default.
+    tuned_mu = tiny_cfg(f"{SYNTH}/swin_clustered.yaml").MODEL.I2V.GRL.MU
+    for row in ("clustered_self_training", "clustered_aug"):
+        assert cfgs[row].MODEL.I2V.GRL.MU == tuned_mu
     combined = cfgs["clustered_aug"]
     assert combined.INPUT.VIDEO_AUG.ENABLED and combined.MODEL.I2V.CLUSTER.ENABLED
     assert not combined.MODEL.I2V.SELF_TRAINING.ENABLED
